@@ -1,0 +1,44 @@
+-- Subordinate branches (chi bộ trực thuộc) of the latest accepted version of each report.
+
+with
+
+latest as (
+
+    select * from {{ ref('int_submissions__latest_accepted') }}
+
+),
+
+branches as (
+
+    select * from {{ ref('stg_raw__chi_bo') }}
+
+),
+
+joined as (
+
+    select
+        latest.committee_key,
+        latest.report_year,
+        latest.province,
+        latest.version,
+        branches.*
+    from branches
+    inner join latest
+        on branches.submission_id = latest.submission_id
+
+),
+
+final as (
+
+    select
+        {{ surrogate_key(['committee_key', 'report_year', 'branch_code']) }} as branch_year_id,
+        {{ surrogate_key(['committee_key', 'report_year', 'parent_org_code']) }} as parent_organisation_year_id,
+        branch_kind in ('thon', 'to_dan_pho') as is_village_branch,
+        members_total - members_official as members_probationary,
+        {{ grading_rule('report_year') }} as grading_rule,
+        *
+    from joined
+
+)
+
+select * from final

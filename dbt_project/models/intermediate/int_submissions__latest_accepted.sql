@@ -1,0 +1,78 @@
+-- One row per committee_key × report_year: the latest accepted version of the report.
+-- A submission's outcome is its latest decision (a later run may re-decide it).
+
+with
+
+submissions as (
+
+    select * from {{ ref('stg_raw__submissions') }}
+
+),
+
+outcomes as (
+
+    select * from {{ ref('stg_raw__submission_outcomes') }}
+
+),
+
+latest_outcomes as (
+
+    select
+        submission_id,
+        outcome,
+        decided_at,
+        run_id as decided_in_run_id
+    from outcomes
+    qualify row_number() over (
+        partition by submission_id
+        order by decided_at desc, run_id desc
+    ) = 1
+
+),
+
+accepted_submissions as (
+
+    select
+        submissions.*,
+        latest_outcomes.decided_at,
+        latest_outcomes.decided_in_run_id
+    from submissions
+    inner join latest_outcomes
+        on submissions.submission_id = latest_outcomes.submission_id
+    where latest_outcomes.outcome = 'accepted'
+
+),
+
+latest_versions as (
+
+    select *
+    from accepted_submissions
+    qualify row_number() over (
+        partition by committee_key, report_year
+        order by version desc, received_at desc
+    ) = 1
+
+),
+
+final as (
+
+    select
+        {{ surrogate_key(['committee_key', 'report_year']) }} as committee_year_id,
+        submission_id,
+        committee_key,
+        report_year,
+        version,
+        province,
+        committee_name,
+        committee_code,
+        committee_level,
+        report_kind,
+        file_name,
+        received_at,
+        decided_at,
+        decided_in_run_id
+    from latest_versions
+
+)
+
+select * from final

@@ -1,0 +1,60 @@
+-- Subordinate branches (chi bộ trực thuộc) per year; detailed reports only.
+
+with
+
+branches as (
+
+    select * from {{ ref('int_branches') }}
+
+),
+
+villages as (
+
+    select * from {{ ref('int_villages') }}
+
+),
+
+villages_linked as (
+
+    select
+        submission_id,
+        branch_code,
+        count(*) as villages_linked
+    from villages
+    where branch_code is not null
+    group by submission_id, branch_code
+
+),
+
+final as (
+
+    select
+        branches.branch_year_id,
+        branches.committee_key,
+        branches.report_year,
+        branches.province,
+        branches.parent_organisation_year_id,
+        branches.parent_org_code,
+        branches.branch_code,
+        branches.branch_name,
+        branches.branch_kind,
+        branches.is_village_branch,
+        branches.has_branch_committee,
+        branches.members_total,
+        branches.members_official,
+        branches.members_probationary,
+        coalesce(villages_linked.villages_linked, 0) as villages_linked,
+        branches.grading_rule,
+        branches.branch_grade,
+        branches.branch_grade_label,
+        branches.submission_id,
+        branches.version,
+        branches.sheet_row
+    from branches
+    left join villages_linked
+        on branches.submission_id = villages_linked.submission_id
+        and branches.branch_code = villages_linked.branch_code
+
+)
+
+select * from final

@@ -1,0 +1,81 @@
+-- Evaluation (đánh giá, xếp loại) per grassroots organisation (TCCSĐ) and year:
+-- the organisation's grade as reported, with its rule, and the member grade counts.
+
+with
+
+organisations as (
+
+    select * from {{ ref('int_organisations') }}
+
+),
+
+years as (
+
+    select * from {{ ref('dim_year') }}
+
+),
+
+grades as (
+
+    select * from {{ ref('dim_grade') }}
+
+),
+
+joined as (
+
+    select
+        organisations.*,
+        years.org_grade_scale as year_grade_scale,
+        years.member_htxsnv_cap_ratio,
+        grades.grade_rank as org_grade_rank,
+        grades.grade_scale as org_grade_scale
+    from organisations
+    left join years
+        on organisations.report_year = years.report_year
+    left join grades
+        on organisations.org_grade = grades.grade_code
+
+),
+
+final as (
+
+    select
+        organisation_year_id,
+        organisation_id,
+        committee_key,
+        report_year,
+        province,
+        org_code,
+        org_name,
+        org_kind,
+        grading_rule,
+        org_grade,
+        org_grade_label,
+        org_grade_rank,
+        case
+            when org_grade is null then null
+            else org_grade_scale in ('both', year_grade_scale)
+        end as org_grade_fits_rule,
+        members_total,
+        members_htxsnv,
+        members_httnv,
+        members_htnv,
+        members_khtnv,
+        members_not_rated,
+        case
+            when coalesce(members_htxsnv, members_httnv, members_htnv, members_khtnv) is not null
+                then coalesce(members_htxsnv, 0) + coalesce(members_httnv, 0)
+                    + coalesce(members_htnv, 0) + coalesce(members_khtnv, 0)
+        end as members_rated,
+        case
+            when member_htxsnv_cap_ratio is not null and members_htxsnv is not null
+                then members_htxsnv > member_htxsnv_cap_ratio * coalesce(members_httnv, 0)
+        end as members_htxsnv_over_cap,
+        submission_id,
+        version,
+        sheet_row
+    from joined
+
+)
+
+select * from final

@@ -1,0 +1,61 @@
+-- Members (đảng viên) per grassroots organisation (TCCSĐ) and year; detailed reports only.
+
+with
+
+organisations as (
+
+    select * from {{ ref('int_organisations') }}
+
+),
+
+branches as (
+
+    select * from {{ ref('int_branches') }}
+
+),
+
+branches_listed as (
+
+    select
+        parent_organisation_year_id as organisation_year_id,
+        count(*) as branches_listed
+    from branches
+    group by parent_organisation_year_id
+
+),
+
+final as (
+
+    select
+        organisations.organisation_year_id,
+        organisations.organisation_id,
+        organisations.committee_key,
+        organisations.report_year,
+        organisations.province,
+        organisations.org_code,
+        organisations.org_name,
+        organisations.org_kind,
+        organisations.sector,
+        organisations.branches_declared,
+        coalesce(branches_listed.branches_listed, 0) as branches_listed,
+        organisations.members_total,
+        organisations.members_official,
+        organisations.members_probationary,
+        organisations.members_female,
+        organisations.members_ethnic_minority,
+        organisations.admitted,
+        organisations.transferred_in,
+        organisations.transferred_out,
+        organisations.deceased,
+        organisations.struck_off,
+        organisations.expelled_dismissed,
+        organisations.submission_id,
+        organisations.version,
+        organisations.sheet_row
+    from organisations
+    left join branches_listed
+        on organisations.organisation_year_id = branches_listed.organisation_year_id
+
+)
+
+select * from final

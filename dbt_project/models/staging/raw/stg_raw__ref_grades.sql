@@ -1,0 +1,21 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'ref_grades') }}
+
+),
+
+renamed as (
+
+    select
+        code as grade_code,
+        label as grade_label,
+        try_cast(rank as integer) as grade_rank,
+        scale as grade_scale
+
+    from source
+
+)
+
+select * from renamed

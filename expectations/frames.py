@@ -1,0 +1,185 @@
+"""Validation frames: the night's raw rows shaped for Great Expectations.
+
+Each frame holds the rows of every submission under validation, with ``submission_id`` and
+``sheet_row`` so that a failed expectation points at the submission, sheet and row. Cross-sheet
+checks become pairs of numeric columns ``<check>__declared`` / ``<check>__computed`` computed
+here with pandas, which GX then compares row by row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from ingestion.contract import Contract, DetailAggregate, Sheet, raw_columns
+
+INDEX_COLUMNS = ["submission_id", "sheet_row"]
+MEMBER_GRADE_COLUMNS = ["members_htxsnv", "members_httnv", "members_htnv", "members_khtnv", "members_not_rated"]
+DETAIL_SHEETS = ("to_chuc_co_so", "chi_bo", "thon_ban")
+
+
+def as_number(series: pd.Series) -> pd.Series:
+    """Canonical integer text → nullable number; anything else → missing (its own rule flags it)."""
+    return pd.to_numeric(series.where(series.astype("string").str.fullmatch(r"\d+")), errors="coerce")
+
+
+def empty_sheet_frame(sheet: Sheet) -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Series(dtype="object") for column in INDEX_COLUMNS + raw_columns(sheet)})
+
+
+def sheet_frames(contract: Contract, tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """One frame per contract sheet, with every contract column even if no submission had it."""
+    frames: dict[str, pd.DataFrame] = {}
+    for sheet in contract.sheets:
+        frame = tables.get(sheet.name)
+        frame = empty_sheet_frame(sheet) if frame is None else frame.copy()
+        for column in raw_columns(sheet):
+            if column not in frame:
+                frame[column] = None
+        frames[sheet.name] = frame.astype({c: "object" for c in raw_columns(sheet)}).reset_index(drop=True)
+    return frames
+
+
+def key_value_wide(frame: pd.DataFrame, sheet: Sheet, submission_ids: list[str]) -> pd.DataFrame:
+    """A key/value sheet as one row per submission; sheet_row is the row of each field in ``<f>__row``."""
+    wide = pd.DataFrame({"submission_id": submission_ids, "sheet_row": pd.Series([None] * len(submission_ids), dtype="object")})
+    for field_ in sheet.fields:
+        picked = frame[frame["field"] == field_.name].drop_duplicates("submission_id")
+        values = dict(zip(picked["submission_id"], picked["value"], strict=True))
+        rows = dict(zip(picked["submission_id"], picked["sheet_row"], strict=True))
+        wide[field_.name] = [values.get(s) for s in submission_ids]
+        wide[f"{field_.name}__row"] = [rows.get(s) for s in submission_ids]
+    return wide
+
+
+def organisation_checks(organisations: pd.DataFrame, branches: pd.DataFrame) -> pd.DataFrame:
+    """to_chuc_co_so rows with the declared/computed pairs of the row-level cross-checks."""
+    frame = organisations.copy()
+    frame["members_split__declared"] = as_number(frame["members_total"])
+    frame["members_split__computed"] = as_number(frame["members_official"]) + as_number(frame["members_probationary"])
+    grade_numbers = pd.concat([as_number(frame[c]) for c in MEMBER_GRADE_COLUMNS], axis=1)
+    any_grade_given = frame[MEMBER_GRADE_COLUMNS].notna().any(axis=1)
+    frame["grades_cover_members__declared"] = frame["members_split__declared"].where(any_grade_given)
+    frame["grades_cover_members__computed"] = grade_numbers.fillna(0).sum(axis=1).where(
+        any_grade_given & frame[MEMBER_GRADE_COLUMNS].apply(lambda c: c.isna() | c.astype("string").str.fullmatch(r"\d+")).all(axis=1)
+    )
+    branch_counts = branches.groupby(["submission_id", "parent_org_code"]).size()
+    submissions_with_branches = set(branches["submission_id"])
+    computed = [
+        float(branch_counts.get((submission, code), 0)) if submission in submissions_with_branches else None
+        for submission, code in zip(frame["submission_id"], frame["org_code"], strict=True)
+    ]
+    declared = as_number(frame["branches_declared"])
+    is_committee = frame["org_kind"] == "dang_bo_co_so"
+    frame["branch_rows__declared"] = declared.where(declared.notna(), other=0.0).where(is_committee | declared.notna())
+    frame["branch_rows__computed"] = pd.Series(computed, dtype="Float64").where(frame["branch_rows__declared"].notna())
+    return frame
+
+
+def branch_checks(branches: pd.DataFrame, organisations: pd.DataFrame) -> pd.DataFrame:
+    frame = branches.copy()
+    known = set(zip(organisations["submission_id"], organisations["org_code"], strict=True))
+    frame["parent_known"] = [
+        (submission, code) in known if code is not None else None
+        for submission, code in zip(frame["submission_id"], frame["parent_org_code"], strict=True)
+    ]
+    return frame
+
+
+def detail_figure(aggregate: DetailAggregate, frames: Mapping[str, pd.DataFrame], submission_id: str) -> float:
+    rows = frames[aggregate.sheet]
+    rows = rows[rows["submission_id"] == submission_id]
+    for column, wanted in aggregate.where.items():
+        rows = rows[rows[column] == wanted]
+    if aggregate.aggregate == "sum":
+        return float(as_number(rows[aggregate.column]).fillna(0).sum())
+    if aggregate.aggregate == "count_with_branch":
+        return float((rows["branch_code"].notna() | (rows["joint_branch"] == "true")).sum())
+    return float(len(rows))
+
+
+def summary_checks(contract: Contract, frames: Mapping[str, pd.DataFrame], detailed_ids: set[str]) -> pd.DataFrame:
+    """tong_hop rows of detailed reports with their declared value and the figure recomputed from detail."""
+    sheet = contract.sheet("tong_hop")
+    aggregates = {f.name: f.detail for f in sheet.fields if f.detail is not None}
+    summary = frames["tong_hop"]
+    frame = summary[summary["submission_id"].isin(detailed_ids) & summary["field"].isin(aggregates)].copy()
+    frame["matches_detail__declared"] = as_number(frame["value"])
+    frame["matches_detail__computed"] = [
+        detail_figure(aggregates[name], frames, submission) if pd.notna(declared) else None
+        for name, submission, declared in zip(
+            frame["field"], frame["submission_id"], frame["matches_detail__declared"], strict=True
+        )
+    ]
+    return frame.reset_index(drop=True)
+
+
+def summary_kinds(summary_wide: pd.DataFrame) -> pd.DataFrame:
+    frame = summary_wide.copy()
+    frame["orgs_by_kind__declared"] = as_number(frame["orgs_total"])
+    frame["orgs_by_kind__computed"] = as_number(frame["orgs_party_committee"]) + as_number(frame["orgs_grassroots_branch"])
+    frame["sheet_row"] = frame["orgs_total__row"]
+    return frame
+
+
+def structure_frames(
+    contract: Contract, presence: Mapping[str, Mapping[str, set[str]]], submission_ids: list[str], detailed_ids: set[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Which sheets and which required columns each submission has.
+
+    ``presence[submission_id][sheet]`` is the set of contract fields found on that sheet.
+    """
+    sheet_rows: list[dict[str, object]] = []
+    column_rows: list[dict[str, object]] = []
+    for submission in submission_ids:
+        found = presence.get(submission, {})
+        for sheet in contract.sheets:
+            needed = sheet.name in contract.aggregate_sheets or (
+                submission in detailed_ids and sheet.name == "to_chuc_co_so"
+            )
+            if needed:
+                sheet_rows.append({"submission_id": submission, "sheet_row": None, "sheet": sheet.name, "present": sheet.name in found})
+            if sheet.name not in found:
+                continue
+            for field_ in sheet.fields:
+                if field_.required:
+                    column_rows.append(
+                        {
+                            "submission_id": submission,
+                            "sheet_row": None,
+                            "sheet": sheet.name,
+                            "field": field_.name,
+                            "present": field_.name in found[sheet.name],
+                        }
+                    )
+    columns = ["submission_id", "sheet_row", "sheet", "present"]
+    return (
+        pd.DataFrame(sheet_rows, columns=columns),
+        pd.DataFrame(column_rows, columns=[*columns[:3], "field", "present"]),
+    )
+
+
+def build_frames(
+    contract: Contract,
+    tables: Mapping[str, pd.DataFrame],
+    presence: Mapping[str, Mapping[str, set[str]]],
+    submission_ids: list[str],
+    detailed_ids: set[str],
+) -> dict[str, pd.DataFrame]:
+    """Every frame the suites validate, keyed by frame name."""
+    frames = sheet_frames(contract, tables)
+    info_wide = key_value_wide(frames["thong_tin"], contract.sheet("thong_tin"), submission_ids)
+    summary_wide = key_value_wide(frames["tong_hop"], contract.sheet("tong_hop"), submission_ids)
+    sheets_present, columns_present = structure_frames(contract, presence, submission_ids, detailed_ids)
+    return {
+        "thong_tin": info_wide,
+        "tong_hop": summary_wide,
+        "to_chuc_co_so": organisation_checks(frames["to_chuc_co_so"], frames["chi_bo"]),
+        "chi_bo": branch_checks(frames["chi_bo"], frames["to_chuc_co_so"]),
+        "thon_ban": frames["thon_ban"],
+        "tong_hop_kinds": summary_kinds(summary_wide),
+        "tong_hop_detail": summary_checks(contract, frames, detailed_ids),
+        "sheets_present": sheets_present,
+        "columns_present": columns_present,
+    }

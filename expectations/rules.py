@@ -1,0 +1,220 @@
+"""The rule catalogue: every check a submission must pass, with its Vietnamese message.
+
+Rules on single fields are derived from the contract (a column added there gets its checks for
+free); cross-checks are listed here. Each rule names the validation frame it runs on and how to
+build its Great Expectations expectation, so the suites, the alerts and the docs share one list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ingestion.contract import Contract, Field, Sheet, load_contract
+
+Severity = Literal["error", "warning"]
+
+INTEGER_PATTERN = r"^\d+$"
+DECIMAL_PATTERN = r"^\d+(\.\d+)?$"
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+YEAR_PATTERN = r"^(19[5-9]\d|20\d\d)$"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One check. ``kind`` and ``params`` say which GX expectation to build (see suites.py)."""
+
+    rule_id: str
+    frame: str
+    sheet: str
+    kind: Literal["not_null", "regex", "in_set", "unique", "pair_equal", "is_true"]
+    params: dict[str, Any]
+    message: str  # Vietnamese, may use {header}, {value}, {declared}, {computed}, {allowed}
+    fix: str  # Vietnamese: how to correct it
+    origin: str  # English: what the rule checks and where it comes from
+    field: str | None = None
+    severity: Severity = "error"
+    shown_fields: tuple[str, ...] = ()
+
+
+def _type_rule(sheet: Sheet, field_: Field, contract: Contract) -> Rule | None:
+    base = {"frame": sheet.name, "sheet": sheet.name, "field": field_.name}
+    header = field_.header
+    if field_.type == "integer":
+        pattern = YEAR_PATTERN if field_.name == "report_year" else INTEGER_PATTERN
+        return Rule(
+            rule_id=f"{sheet.name}.{field_.name}.so_nguyen",
+            kind="regex",
+            params={"column": field_.name, "regex": pattern},
+            message=f"«{{value}}» ở «{header}» không phải số nguyên không âm hợp lệ.",
+            fix="Ghi một số nguyên (0, 1, 2, …), không kèm chữ, dấu trừ hay ghi chú.",
+            origin=f"{header}: a non-negative whole number (contract type integer)",
+            **base,
+        )
+    if field_.type == "decimal":
+        pattern, what = DECIMAL_PATTERN, "số"
+    elif field_.type == "date":
+        pattern, what = DATE_PATTERN, "ngày (ngày/tháng/năm)"
+    elif field_.type == "email":
+        pattern, what = EMAIL_PATTERN, "địa chỉ thư điện tử"
+    elif field_.type in {"enum", "grade", "boolean"}:
+        allowed = ["true", "false"] if field_.type == "boolean" else list(contract.allowed_codes(field_))
+        labels = "Có, Không" if field_.type == "boolean" else ", ".join(v.label for v in contract.values_for(field_))
+        return Rule(
+            rule_id=f"{sheet.name}.{field_.name}.danh_muc",
+            kind="in_set",
+            params={"column": field_.name, "value_set": allowed},
+            message=f"«{{value}}» ở «{header}» không thuộc danh mục cho phép.",
+            fix=f"Chọn một trong: {labels}.",
+            origin=f"{header}: one of the contract's allowed values",
+            **base,
+        )
+    else:
+        return None
+    return Rule(
+        rule_id=f"{sheet.name}.{field_.name}.dinh_dang",
+        kind="regex",
+        params={"column": field_.name, "regex": pattern},
+        message=f"«{{value}}» ở «{header}» không phải {what} hợp lệ.",
+        fix=f"Ghi đúng {what}.",
+        origin=f"{header}: format of type {field_.type}",
+        **base,
+    )
+
+
+def field_rules(contract: Contract) -> list[Rule]:
+    rules: list[Rule] = []
+    for sheet in contract.sheets:
+        for field_ in sheet.fields:
+            if field_.required:
+                rules.append(
+                    Rule(
+                        rule_id=f"{sheet.name}.{field_.name}.bat_buoc",
+                        frame=sheet.name,
+                        sheet=sheet.name,
+                        field=field_.name,
+                        kind="not_null",
+                        params={"column": field_.name},
+                        message=f"Thiếu «{field_.header}».",
+                        fix=f"Điền «{field_.header}»; ô này không được để trống.",
+                        origin=f"{field_.header}: required by the contract",
+                    )
+                )
+            type_rule = _type_rule(sheet, field_, contract)
+            if type_rule is not None:
+                rules.append(type_rule)
+        if sheet.key:
+            headers = ", ".join(f"«{sheet.field(k).header}»" for k in sheet.key)
+            rules.append(
+                Rule(
+                    rule_id=f"{sheet.name}.khoa_trung",
+                    frame=sheet.name,
+                    sheet=sheet.name,
+                    field=sheet.key[-1],
+                    kind="unique",
+                    params={"column_list": ["submission_id", *sheet.key]},
+                    message=f"{headers} «{{value}}» bị trùng: mỗi dòng phải có mã riêng.",
+                    fix="Sửa mã trùng hoặc xóa dòng lặp.",
+                    origin=f"{sheet.name}: key {', '.join(sheet.key)} unique within a report",
+                    shown_fields=sheet.key,
+                )
+            )
+    return rules
+
+
+def structure_rules() -> list[Rule]:
+    return [
+        Rule(
+            rule_id="bao_cao.thieu_trang",
+            frame="sheets_present",
+            sheet="(tệp)",
+            field="sheet",
+            kind="is_true",
+            params={"column": "present"},
+            message="Tệp thiếu trang «{value}».",
+            fix="Thêm trang này theo mẫu (lệnh `chibo template`) rồi gửi lại.",
+            origin="every report has thong_tin and tong_hop; a detailed report has to_chuc_co_so",
+            shown_fields=("sheet",),
+        ),
+        Rule(
+            rule_id="bao_cao.thieu_cot",
+            frame="columns_present",
+            sheet="(tệp)",
+            field="field",
+            kind="is_true",
+            params={"column": "present"},
+            message="Trang «{sheet}» thiếu cột hoặc chỉ tiêu bắt buộc «{value}».",
+            fix="Thêm cột/chỉ tiêu đúng tên như trong mẫu rồi gửi lại.",
+            origin="every required field of a sheet present is there",
+            shown_fields=("sheet", "field"),
+        ),
+    ]
+
+
+def cross_rules() -> list[Rule]:
+    def pair(check: str, frame: str, sheet: str, field_: str, message: str, fix: str, origin: str) -> Rule:
+        return Rule(
+            rule_id=f"{sheet}.{check}",
+            frame=frame,
+            sheet=sheet,
+            field=field_,
+            kind="pair_equal",
+            params={"column_A": f"{check}__declared", "column_B": f"{check}__computed"},
+            message=message,
+            fix=fix,
+            origin=origin,
+        )
+
+    return [
+        pair(
+            "members_split", "to_chuc_co_so", "to_chuc_co_so", "members_total",
+            "Tổng số đảng viên ({declared}) khác số chính thức + dự bị ({computed}).",
+            "Kiểm tra lại ba cột Tổng số, Chính thức, Dự bị của TCCSĐ này.",
+            "members total = official + probationary (glossary identity)",
+        ),
+        pair(
+            "grades_cover_members", "to_chuc_co_so", "to_chuc_co_so", "members_total",
+            "Số đảng viên theo bốn mức xếp loại cộng chưa xếp loại ({computed}) khác tổng số đảng viên ({declared}).",
+            "Mỗi đảng viên phải ở đúng một mức xếp loại hoặc ở cột chưa xếp loại.",
+            "member grade counts + not rated = members total",
+        ),
+        pair(
+            "branch_rows", "to_chuc_co_so", "to_chuc_co_so", "branches_declared",
+            "Khai báo {declared} chi bộ trực thuộc nhưng trang chi_bo có {computed} chi bộ của TCCSĐ này.",
+            "Bổ sung các chi bộ còn thiếu trong trang chi_bo, hoặc sửa số chi bộ trực thuộc.",
+            "declared number of subordinate branches = branch rows with that parent",
+        ),
+        Rule(
+            rule_id="chi_bo.thuoc_tccsd",
+            frame="chi_bo",
+            sheet="chi_bo",
+            field="parent_org_code",
+            kind="is_true",
+            params={"column": "parent_known"},
+            message="Mã TCCSĐ «{value}» của chi bộ không có trong trang to_chuc_co_so.",
+            fix="Ghi đúng mã của đảng bộ cơ sở mà chi bộ trực thuộc.",
+            origin="every branch belongs to an organisation of the report",
+            shown_fields=("parent_org_code", "branch_code"),
+        ),
+        pair(
+            "orgs_by_kind", "tong_hop_kinds", "tong_hop", "orgs_total",
+            "Tổng số TCCSĐ ({declared}) khác số đảng bộ cơ sở + chi bộ cơ sở ({computed}).",
+            "Sửa lại ba chỉ tiêu TCCSĐ trong trang tổng hợp cho khớp nhau.",
+            "TCCSĐ total = đảng bộ cơ sở + chi bộ cơ sở",
+        ),
+        pair(
+            "matches_detail", "tong_hop_detail", "tong_hop", "value",
+            "«{header}» trong trang tổng hợp là {declared}, nhưng cộng từ các trang chi tiết được {computed}.",
+            "Sửa số tổng hợp, hoặc bổ sung/sửa các dòng chi tiết cho khớp.",
+            "each tong_hop total = the same figure added up from the detail sheets",
+        ),
+    ]
+
+
+def all_rules(contract: Contract | None = None) -> list[Rule]:
+    contract = contract or load_contract()
+    return structure_rules() + field_rules(contract) + cross_rules()
+
+
+UNREADABLE_RULE_ID = "tep.khong_doc_duoc"

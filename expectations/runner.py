@@ -1,0 +1,174 @@
+"""Run the suites with Great Expectations and turn failures into attributed, readable findings.
+
+One GX context per night validates every frame of the whole batch (all pending submissions at
+once); each unexpected row is traced back to its submission, sheet and row through ``row_key``.
+Great Expectations is imported inside the functions: it takes seconds to import.
+"""
+
+from __future__ import annotations
+
+import logging
+import numbers
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from expectations.rules import Rule, all_rules
+from ingestion.contract import Contract, load_contract
+
+log = logging.getLogger(__name__)
+
+ROW_KEY = "row_key"
+
+
+@dataclass(frozen=True)
+class Finding:
+    submission_id: str
+    rule_id: str
+    severity: str
+    sheet: str
+    sheet_row: int | None
+    field: str | None
+    value: str | None
+    message: str
+    fix: str
+
+
+def build_expectation(rule: Rule) -> Any:
+    import great_expectations as gx
+
+    meta = {"rule_id": rule.rule_id}
+    if rule.kind == "not_null":
+        return gx.expectations.ExpectColumnValuesToNotBeNull(meta=meta, **rule.params)
+    if rule.kind == "regex":
+        return gx.expectations.ExpectColumnValuesToMatchRegex(meta=meta, **rule.params)
+    if rule.kind == "in_set":
+        return gx.expectations.ExpectColumnValuesToBeInSet(meta=meta, **rule.params)
+    if rule.kind == "is_true":
+        return gx.expectations.ExpectColumnValuesToBeInSet(meta=meta, column=rule.params["column"], value_set=[True])
+    if rule.kind == "unique":
+        return gx.expectations.ExpectCompoundColumnsToBeUnique(meta=meta, **rule.params)
+    if rule.kind == "pair_equal":
+        return gx.expectations.ExpectColumnPairValuesToBeEqual(
+            meta=meta, ignore_row_if="either_value_is_missing", **rule.params
+        )
+    raise ValueError(f"unknown rule kind {rule.kind}")
+
+
+def run_suites(frames: Mapping[str, pd.DataFrame], rules: list[Rule]) -> dict[str, dict[str, list[int]]]:
+    """Validate each frame with its suite in one ephemeral GX context.
+
+    Returns, per frame, the failed rule ids with the ``row_key`` of every unexpected row.
+    """
+    os.environ.setdefault("TQDM_DISABLE", "1")  # GX draws a progress bar per expectation otherwise
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+
+    context = gx.get_context(mode="ephemeral")
+    source = context.data_sources.add_pandas("chibo_night")
+    failed: dict[str, dict[str, list[int]]] = {}
+    for frame_name, frame in frames.items():
+        frame_rules = [rule for rule in rules if rule.frame == frame_name]
+        if not frame_rules or frame.empty:
+            continue
+        suite = context.suites.add(gx.ExpectationSuite(name=f"chibo.{frame_name}"))
+        for rule in frame_rules:
+            suite.add_expectation(build_expectation(rule))
+        batch_definition = source.add_dataframe_asset(name=frame_name).add_batch_definition_whole_dataframe("night")
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(name=f"chibo.{frame_name}", data=batch_definition, suite=suite)
+        )
+        result = definition.run(
+            batch_parameters={"dataframe": frame},
+            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_KEY]},
+        )
+        for expectation_result in result.results:
+            if expectation_result.success:
+                continue
+            rule_id = expectation_result.expectation_config.meta["rule_id"]
+            details = expectation_result.result or {}
+            if "unexpected_index_list" not in details:
+                log.error("rule %s failed without row details: %s", rule_id, expectation_result.exception_info)
+            keys = [int(entry[ROW_KEY]) for entry in details.get("unexpected_index_list") or []]
+            failed.setdefault(frame_name, {})[rule_id] = keys
+        log.info("validated frame %s: %d rows, %d rules", frame_name, len(frame), len(frame_rules))
+    return failed
+
+
+def vietnamese_number(value: Any) -> str:
+    """3792 → "3.792" (Vietnamese thousands separator); text stays as written."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "(trống)"
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return f"{int(value):,}".replace(",", ".") if float(value).is_integer() else str(value)
+    return str(value)
+
+
+def header_for(contract: Contract, sheet_name: str, field_name: str | None) -> str:
+    try:
+        return contract.sheet(sheet_name).field(field_name).header if field_name else ""
+    except KeyError:
+        return field_name or ""
+
+
+def finding_for(rule: Rule, row: pd.Series, contract: Contract) -> Finding:
+    sheet_name = rule.sheet
+    field_name = rule.field
+    if rule.frame == "columns_present":
+        sheet_name = str(row["sheet"])
+        value = header_for(contract, sheet_name, str(row["field"]))
+    elif rule.frame == "sheets_present":
+        value = str(row["sheet"])
+    elif rule.frame == "tong_hop_detail":
+        field_name = str(row["field"])
+        value = row.get("value")
+    else:
+        value = row.get(field_name) if field_name else None
+    sheet_row = row.get(f"{field_name}__row") if f"{field_name}__row" in row else row.get("sheet_row")
+    declared = row.get(rule.params.get("column_A", ""), None)
+    computed = row.get(rule.params.get("column_B", ""), None)
+    message = rule.message.format(
+        value=vietnamese_number(value),
+        header=header_for(contract, sheet_name, field_name),
+        declared=vietnamese_number(declared),
+        computed=vietnamese_number(computed),
+        sheet=sheet_name,
+    )
+    return Finding(
+        submission_id=str(row["submission_id"]),
+        rule_id=rule.rule_id,
+        severity=rule.severity,
+        sheet=sheet_name,
+        sheet_row=None if sheet_row is None or pd.isna(sheet_row) else int(sheet_row),
+        field=field_name,
+        value=None if value is None or (isinstance(value, float) and pd.isna(value)) else str(value),
+        message=message,
+        fix=rule.fix,
+    )
+
+
+def with_row_keys(frames: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    keyed: dict[str, pd.DataFrame] = {}
+    for name, frame in frames.items():
+        frame = frame.reset_index(drop=True)
+        frame[ROW_KEY] = range(len(frame))
+        keyed[name] = frame
+    return keyed
+
+
+def validate_frames(frames: Mapping[str, pd.DataFrame], contract: Contract | None = None) -> list[Finding]:
+    """All findings for the batch, ordered by submission, sheet and row."""
+    contract = contract or load_contract()
+    rules = all_rules(contract)
+    rules_by_id = {rule.rule_id: rule for rule in rules}
+    keyed = with_row_keys(frames)
+    findings = [
+        finding_for(rules_by_id[rule_id], keyed[frame_name].iloc[key], contract)
+        for frame_name, failures in run_suites(keyed, rules).items()
+        for rule_id, keys in failures.items()
+        for key in keys
+    ]
+    return sorted(findings, key=lambda f: (f.submission_id, f.sheet, f.sheet_row or 0, f.rule_id))

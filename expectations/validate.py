@@ -1,0 +1,170 @@
+"""Validate submissions: the night's pending batch in the warehouse, or one file on its own.
+
+Every submission ends ``accepted`` or ``rejected``. Outcomes and findings are appended to the raw
+schema, so rejected reports stay in the warehouse, marked, and never reach the marts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import duckdb
+import pandas as pd
+
+from expectations.frames import build_frames
+from expectations.rules import UNREADABLE_RULE_ID
+from expectations.runner import Finding, validate_frames
+from ingestion.contract import Contract, load_contract
+from ingestion.intake import insert_rows, sheet_rows
+from ingestion.reader import ParsedReport
+from ingestion.warehouse import RAW_SCHEMA
+
+Presence = dict[str, dict[str, set[str]]]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    submission_id: str
+    outcome: str  # "accepted" | "rejected"
+    findings: tuple[Finding, ...]
+
+
+def decide(submission_ids: list[str], findings: list[Finding]) -> list[Outcome]:
+    by_submission: dict[str, list[Finding]] = {s: [] for s in submission_ids}
+    for finding in findings:
+        by_submission.setdefault(finding.submission_id, []).append(finding)
+    return [
+        Outcome(s, "rejected" if any(f.severity == "error" for f in found) else "accepted", tuple(found))
+        for s, found in by_submission.items()
+    ]
+
+
+def unreadable_finding(submission_id: str, message: str) -> Finding:
+    return Finding(
+        submission_id=submission_id,
+        rule_id=UNREADABLE_RULE_ID,
+        severity="error",
+        sheet="(tệp)",
+        sheet_row=None,
+        field=None,
+        value=None,
+        message=message,
+        fix="Gửi lại tệp theo mẫu báo cáo (.xlsx hoặc .zip các tệp CSV).",
+    )
+
+
+def validate_tables(
+    contract: Contract,
+    tables: Mapping[str, pd.DataFrame],
+    presence: Presence,
+    submission_ids: list[str],
+    detailed_ids: set[str],
+) -> list[Finding]:
+    if not submission_ids:
+        return []
+    frames = build_frames(contract, tables, presence, submission_ids, detailed_ids)
+    return validate_frames(frames, contract)
+
+
+# ------------------------------------------------------------------ one file (chibo validate)
+
+
+def validate_report(report: ParsedReport, contract: Contract | None = None) -> Outcome:
+    contract = contract or load_contract()
+    submission_id = "tep"
+    tables = {name: pd.DataFrame(rows) for name, rows in sheet_rows(report, submission_id, contract).items() if rows}
+    presence = {submission_id: {name: set(parsed.columns) for name, parsed in report.sheets.items()}}
+    detailed = {submission_id} if report.report_kind == "detailed" else set()
+    findings = validate_tables(contract, tables, presence, [submission_id], detailed)
+    return decide([submission_id], findings)[0]
+
+
+# ------------------------------------------------------------------ the night's batch
+
+
+def pending_submissions(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return connection.execute(
+        f"""
+        SELECT s.submission_id, s.report_kind, s.read_error
+        FROM {RAW_SCHEMA}.submissions s
+        WHERE NOT EXISTS (SELECT 1 FROM {RAW_SCHEMA}.submission_outcomes o WHERE o.submission_id = s.submission_id)
+        ORDER BY s.received_at, s.submission_id
+        """
+    ).df()
+
+
+def load_tables(connection: duckdb.DuckDBPyConnection, contract: Contract, ids: list[str]) -> dict[str, pd.DataFrame]:
+    return {
+        sheet.name: connection.execute(
+            f"SELECT * FROM {RAW_SCHEMA}.{sheet.name} WHERE submission_id IN (SELECT unnest(?)) ORDER BY submission_id, sheet_row",
+            [ids],
+        ).df()
+        for sheet in contract.sheets
+    }
+
+
+def load_presence(connection: duckdb.DuckDBPyConnection, ids: list[str]) -> Presence:
+    presence: Presence = {}
+    rows = connection.execute(
+        f"SELECT submission_id, sheet, fields_found FROM {RAW_SCHEMA}.submission_sheets WHERE submission_id IN (SELECT unnest(?))",
+        [ids],
+    ).fetchall()
+    for submission_id, sheet, fields_found in rows:
+        presence.setdefault(submission_id, {})[sheet] = set(filter(None, (fields_found or "").split(",")))
+    return presence
+
+
+def record_outcomes(connection: duckdb.DuckDBPyConnection, outcomes: list[Outcome], run_id: str) -> None:
+    decided_at = datetime.now(UTC).replace(tzinfo=None)
+    connection.execute("BEGIN TRANSACTION")
+    insert_rows(
+        connection,
+        "submission_outcomes",
+        [
+            {
+                "submission_id": o.submission_id,
+                "run_id": run_id,
+                "outcome": o.outcome,
+                "decided_at": decided_at,
+                "errors": sum(1 for f in o.findings if f.severity == "error"),
+            }
+            for o in outcomes
+        ],
+    )
+    insert_rows(
+        connection,
+        "validation_failures",
+        [
+            {
+                "submission_id": f.submission_id,
+                "run_id": run_id,
+                "rule_id": f.rule_id,
+                "sheet": f.sheet,
+                "sheet_row": f.sheet_row,
+                "field": f.field,
+                "value": f.value,
+                "message": f.message,
+            }
+            for o in outcomes
+            for f in o.findings
+        ],
+    )
+    connection.execute("COMMIT")
+
+
+def validate_pending(connection: duckdb.DuckDBPyConnection, run_id: str, contract: Contract | None = None) -> list[Outcome]:
+    """Validate every submission that has no outcome yet, in one GX run, and record the outcomes."""
+    contract = contract or load_contract()
+    pending = pending_submissions(connection)
+    unreadable = pending[pending["report_kind"] == "unreadable"]
+    readable_ids = pending.loc[pending["report_kind"] != "unreadable", "submission_id"].tolist()
+    detailed_ids = set(pending.loc[pending["report_kind"] == "detailed", "submission_id"])
+    findings = validate_tables(
+        contract, load_tables(connection, contract, readable_ids), load_presence(connection, readable_ids), readable_ids, detailed_ids
+    )
+    findings += [unreadable_finding(s, m) for s, m in zip(unreadable["submission_id"], unreadable["read_error"], strict=True)]
+    outcomes = decide(pending["submission_id"].tolist(), findings)
+    record_outcomes(connection, outcomes, run_id)
+    return outcomes

@@ -1,0 +1,64 @@
+"""Deployment configuration: one YAML file (``chibo.yaml``) with environment overrides."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_PATH = REPO_ROOT / "chibo.yaml"
+
+PATH_OVERRIDES = {
+    "inbox": "CHIBO_INBOX",
+    "archive": "CHIBO_ARCHIVE",
+    "warehouse": "CHIBO_WAREHOUSE",
+    "work_dir": "CHIBO_WORK_DIR",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    inbox: Path
+    archive: Path
+    warehouse: Path
+    work_dir: Path
+    smtp_conn_id: str
+    mail_from: str
+    recipients: Mapping[str, tuple[str, ...]]
+    operators: tuple[str, ...]
+
+    def recipients_for(self, province: str | None) -> tuple[str, ...]:
+        """Addresses for a province's alert; the operators when the province is unknown."""
+        if province and province in self.recipients:
+            return self.recipients[province]
+        return self.operators
+
+
+def _resolve(base: Path, value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (base / path).resolve()
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    environ = os.environ if environ is None else environ
+    config_path = Path(environ.get("CHIBO_CONFIG", DEFAULT_CONFIG_PATH))
+    document: dict[str, Any] = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+    base = config_path.resolve().parent
+    paths = {
+        key: _resolve(base, environ.get(variable) or document["paths"][key])
+        for key, variable in PATH_OVERRIDES.items()
+    }
+    smtp = document.get("smtp", {})
+    alerts = document.get("alerts", {})
+    return Settings(
+        **paths,
+        smtp_conn_id=environ.get("CHIBO_SMTP_CONN_ID") or smtp.get("conn_id", "smtp_default"),
+        mail_from=environ.get("CHIBO_MAIL_FROM") or smtp.get("mail_from", "chibo@example.org"),
+        recipients={p: tuple(a) for p, a in (alerts.get("recipients") or {}).items()},
+        operators=tuple(alerts.get("operators") or ()),
+    )

@@ -1,0 +1,186 @@
+"""The submission contract: typed view of ``contract.yaml``, the single source of truth.
+
+Everything that needs to know what a report looks like (reader, template, GX suites, raw tables,
+docs) asks this module. Nothing here reads a spreadsheet.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+CONTRACT_PATH = Path(__file__).with_name("contract.yaml")
+
+FieldType = Literal["integer", "decimal", "text", "date", "email", "boolean", "enum", "grade"]
+Layout = Literal["key_value", "table"]
+
+
+def fold(text: str) -> str:
+    """Fold text for matching: lower case, no diacritics (đ → d), single spaces, no punctuation."""
+    decomposed = unicodedata.normalize("NFD", str(text).replace("đ", "d").replace("Đ", "D"))
+    without_marks = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    cleaned = "".join(ch if ch.isalnum() else " " for ch in without_marks.lower())
+    return " ".join(cleaned.split())
+
+
+@dataclass(frozen=True)
+class EnumValue:
+    code: str
+    label: str
+    aliases: tuple[str, ...] = ()
+
+    def spellings(self) -> tuple[str, ...]:
+        return (self.code, self.label, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Grade(EnumValue):
+    rank: int = 0
+    scale: str = "both"
+
+
+@dataclass(frozen=True)
+class DetailAggregate:
+    """How a tong_hop total is recomputed from the detail sheets."""
+
+    sheet: str
+    aggregate: Literal["count", "sum", "count_with_branch"]
+    column: str | None = None
+    where: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    header: str
+    type: FieldType
+    required: bool
+    description: str
+    aliases: tuple[str, ...] = ()
+    unit: str | None = None
+    allowed: str | None = None
+    detail: DetailAggregate | None = None
+
+    def spellings(self) -> tuple[str, ...]:
+        return (self.name, self.header, *self.aliases)
+
+    @property
+    def is_count(self) -> bool:
+        return self.type == "integer"
+
+
+@dataclass(frozen=True)
+class Sheet:
+    name: str
+    title: str
+    layout: Layout
+    description: str
+    fields: tuple[Field, ...]
+    key: tuple[str, ...] = ()
+
+    def field(self, name: str) -> Field:
+        for candidate in self.fields:
+            if candidate.name == name:
+                return candidate
+        raise KeyError(f"{self.name} has no field {name}")
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+
+@dataclass(frozen=True)
+class Contract:
+    version: int
+    sheets: tuple[Sheet, ...]
+    enums: dict[str, tuple[EnumValue, ...]]
+    grades: tuple[Grade, ...]
+
+    def sheet(self, name: str) -> Sheet:
+        for candidate in self.sheets:
+            if candidate.name == name:
+                return candidate
+        raise KeyError(f"no sheet {name}")
+
+    def allowed_codes(self, field_: Field) -> tuple[str, ...]:
+        if field_.type == "grade":
+            return tuple(g.code for g in self.grades)
+        if field_.type == "enum" and field_.allowed:
+            return tuple(v.code for v in self.enums[field_.allowed])
+        return ()
+
+    def values_for(self, field_: Field) -> tuple[EnumValue, ...]:
+        if field_.type == "grade":
+            return self.grades
+        if field_.type == "enum" and field_.allowed:
+            return self.enums[field_.allowed]
+        return ()
+
+    @property
+    def detail_sheets(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.sheets if s.layout == "table")
+
+    @property
+    def aggregate_sheets(self) -> tuple[str, ...]:
+        return ("thong_tin", "tong_hop")
+
+
+def _field(raw: dict[str, Any]) -> Field:
+    detail = raw.get("detail")
+    return Field(
+        name=raw["name"],
+        header=raw["header"],
+        type=raw["type"],
+        required=bool(raw.get("required", False)),
+        description=raw.get("description", ""),
+        aliases=tuple(raw.get("aliases", ())),
+        unit=raw.get("unit"),
+        allowed=raw.get("allowed"),
+        detail=DetailAggregate(**detail) if detail else None,
+    )
+
+
+def parse_contract(document: dict[str, Any]) -> Contract:
+    enums = {
+        name: tuple(EnumValue(v["code"], v["label"], tuple(v.get("aliases", ()))) for v in values)
+        for name, values in document["enums"].items()
+    }
+    grades = tuple(
+        Grade(g["code"], g["label"], tuple(g.get("aliases", ())), rank=g["rank"], scale=g["scale"])
+        for g in document["grades"]
+    )
+    sheets = tuple(
+        Sheet(
+            name=s["name"],
+            title=s["title"],
+            layout=s["layout"],
+            description=s.get("description", ""),
+            fields=tuple(_field(f) for f in s["fields"]),
+            key=tuple(s.get("key", ())),
+        )
+        for s in document["sheets"]
+    )
+    return Contract(version=document["version"], sheets=sheets, enums=enums, grades=grades)
+
+
+@cache
+def load_contract(path: Path = CONTRACT_PATH) -> Contract:
+    with path.open(encoding="utf-8") as handle:
+        return parse_contract(yaml.safe_load(handle))
+
+
+def raw_columns(sheet: Sheet) -> list[str]:
+    """Column names of the raw table that holds a sheet (after submission_id and sheet_row)."""
+    if sheet.layout == "key_value":
+        return ["header_as_written", "field", "value"]
+    columns: list[str] = []
+    for field_ in sheet.fields:
+        columns.append(field_.name)
+        if field_.type == "grade":
+            columns.append(f"{field_.name}_label")
+    return columns

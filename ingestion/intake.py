@@ -1,0 +1,256 @@
+"""Intake: discover submissions in the inbox, archive them under their hash, register and load them.
+
+Files in the inbox are never modified or deleted. The same file twice is registered once (its
+sha256 is its identity); a second, different report from the same committee for the same year is
+a new version. A file that cannot be read is registered as ``unreadable`` and archived like any
+other: nothing is lost and the night goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from ingestion.contract import Contract, fold, load_contract, raw_columns
+from ingestion.reader import ParsedReport, UnreadableReport, read_report
+from ingestion.warehouse import RAW_SCHEMA, REGISTRY_TABLES, ensure_schema
+
+log = logging.getLogger(__name__)
+
+IGNORED_PREFIXES = (".", "~$")
+COMMITTEE_PREFIXES = (
+    "dang bo",
+    "dang uy",
+    "huyen uy",
+    "thanh uy",
+    "thi uy",
+    "huyen",
+    "thi xa",
+    "thanh pho",
+    "quan",
+    "xa",
+    "phuong",
+    "thi tran",
+    "dac khu",
+    "h",
+    "tp",
+    "tx",
+)
+FIRST_COMMUNE_LEVEL_YEAR = 2025
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    file_name: str
+    submission_id: str
+    status: str  # "new" | "duplicate" | "unreadable"
+    message: str = ""
+
+
+def discover(inbox: Path) -> list[Path]:
+    """Candidate submissions in the inbox: files and CSV folders, hidden and lock files skipped."""
+    if not inbox.exists():
+        return []
+    return sorted(entry for entry in inbox.iterdir() if not entry.name.startswith(IGNORED_PREFIXES))
+
+
+def fingerprint(path: Path) -> str:
+    """sha256 of a file, or of a CSV folder's member names and contents."""
+    digest = hashlib.sha256()
+    if path.is_dir():
+        for member in sorted(p for p in path.rglob("*") if p.is_file()):
+            digest.update(member.relative_to(path).as_posix().encode())
+            digest.update(member.read_bytes())
+    else:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def archive_copy(path: Path, archive: Path, sha256: str) -> Path:
+    """Copy a submission into the archive under its hash (idempotent); the inbox is untouched."""
+    archive.mkdir(parents=True, exist_ok=True)
+    target = archive / f"{sha256}{'' if path.is_dir() else path.suffix.lower()}"
+    if not target.exists():
+        if path.is_dir():
+            shutil.copytree(path, target)
+        else:
+            shutil.copy2(path, target)
+    return target
+
+
+def committee_key(province: str | None, committee_name: str | None) -> str | None:
+    """Stable slug of a committee: folded province / name without its prefix ("Đảng bộ huyện")."""
+    if not province or not committee_name:
+        return None
+    name = fold(committee_name)
+    stripped = True
+    while stripped:
+        stripped = False
+        for prefix in COMMITTEE_PREFIXES:
+            if name.startswith(prefix + " ") and len(name) > len(prefix) + 1:
+                name = name[len(prefix) + 1 :]
+                stripped = True
+    return f"{fold(province).replace(' ', '-')}/{name.replace(' ', '-')}"
+
+
+def parse_year(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() else None
+
+
+def infer_level(level: str | None, year: int | None) -> str | None:
+    if level in {"huyen", "xa"} or year is None:
+        return level
+    return "xa" if year >= FIRST_COMMUNE_LEVEL_YEAR else "huyen"
+
+
+def next_version(connection: duckdb.DuckDBPyConnection, key: str | None, year: int | None) -> int | None:
+    if key is None or year is None:
+        return None
+    (count,) = connection.execute(
+        f"SELECT count(*) FROM {RAW_SCHEMA}.submissions WHERE committee_key = ? AND report_year = ?",
+        [key, year],
+    ).fetchone()
+    return int(count) + 1
+
+
+def is_registered(connection: duckdb.DuckDBPyConnection, submission_id: str) -> bool:
+    row = connection.execute(
+        f"SELECT 1 FROM {RAW_SCHEMA}.submissions WHERE submission_id = ?", [submission_id]
+    ).fetchone()
+    return row is not None
+
+
+def submission_record(
+    report: ParsedReport, sha256: str, archived: Path, run_id: str, version_of: duckdb.DuckDBPyConnection
+) -> dict[str, object]:
+    year = parse_year(report.info("report_year"))
+    key = committee_key(report.info("province"), report.info("committee_name"))
+    notes = [note for sheet in report.sheets.values() for note in sheet.notes] + report.notes
+    return {
+        "submission_id": sha256[:16],
+        "sha256": sha256,
+        "file_name": report.file_name,
+        "archived_path": str(archived),
+        "received_at": datetime.now(UTC).replace(tzinfo=None),
+        "run_id": run_id,
+        "province": report.info("province"),
+        "committee_name": report.info("committee_name"),
+        "committee_code": report.info("committee_code"),
+        "committee_level": infer_level(report.info("committee_level"), year),
+        "committee_key": key,
+        "report_year": year,
+        "version": next_version(version_of, key, year),
+        "contact_email": report.info("contact_email"),
+        "report_kind": report.report_kind,
+        "read_error": None,
+        "read_notes": "; ".join(notes) or None,
+    }
+
+
+def unreadable_record(path: Path, sha256: str, archived: Path, run_id: str, error: UnreadableReport) -> dict[str, object]:
+    record: dict[str, object] = dict.fromkeys(REGISTRY_TABLES["submissions"])
+    record.update(
+        submission_id=sha256[:16],
+        sha256=sha256,
+        file_name=path.name,
+        archived_path=str(archived),
+        received_at=datetime.now(UTC).replace(tzinfo=None),
+        run_id=run_id,
+        report_kind="unreadable",
+        read_error=error.message_vi,
+        read_notes=error.detail,
+    )
+    return record
+
+
+def insert_rows(connection: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, object]]) -> None:
+    if not rows:
+        return
+    frame = pd.DataFrame.from_records(rows)
+    connection.register("incoming_rows", frame)
+    try:
+        connection.execute(f"INSERT INTO {RAW_SCHEMA}.{table} BY NAME SELECT * FROM incoming_rows")
+    finally:
+        connection.unregister("incoming_rows")
+
+
+def sheet_rows(report: ParsedReport, submission_id: str, contract: Contract) -> dict[str, list[dict[str, object]]]:
+    rows_by_table: dict[str, list[dict[str, object]]] = {}
+    for sheet_name, parsed in report.sheets.items():
+        columns = raw_columns(contract.sheet(sheet_name))
+        rows_by_table[sheet_name] = [
+            {"submission_id": submission_id, "sheet_row": row.sheet_row} | {c: row.values.get(c) for c in columns}
+            for row in parsed.rows
+        ]
+    return rows_by_table
+
+
+def sheet_records(report: ParsedReport, submission_id: str) -> list[dict[str, object]]:
+    """Which sheets and contract fields the file had: missing columns are told apart from empty ones."""
+    return [
+        {
+            "submission_id": submission_id,
+            "sheet": name,
+            "source_name": parsed.source_name,
+            "header_row": parsed.header_row,
+            "fields_found": ",".join(parsed.columns),
+            "data_rows": len(parsed.rows),
+        }
+        for name, parsed in report.sheets.items()
+    ]
+
+
+def take_in(
+    connection: duckdb.DuckDBPyConnection, path: Path, archive: Path, run_id: str, contract: Contract
+) -> IntakeResult:
+    """Register and load one submission in its own transaction."""
+    sha256 = fingerprint(path)
+    submission_id = sha256[:16]
+    if is_registered(connection, submission_id):
+        return IntakeResult(path.name, submission_id, "duplicate", "đã nhận trước đây")
+    archived = archive_copy(path, archive, sha256)
+    try:
+        report = read_report(path, contract)
+    except UnreadableReport as error:
+        log.warning("unreadable submission %s: %s", path.name, error.detail)
+        connection.execute("BEGIN TRANSACTION")
+        insert_rows(connection, "submissions", [unreadable_record(path, sha256, archived, run_id, error)])
+        connection.execute("COMMIT")
+        return IntakeResult(path.name, submission_id, "unreadable", error.message_vi)
+    connection.execute("BEGIN TRANSACTION")
+    try:
+        insert_rows(connection, "submissions", [submission_record(report, sha256, archived, run_id, connection)])
+        insert_rows(connection, "submission_sheets", sheet_records(report, submission_id))
+        for table, rows in sheet_rows(report, submission_id, contract).items():
+            insert_rows(connection, table, rows)
+        connection.execute("COMMIT")
+    except Exception:
+        connection.execute("ROLLBACK")
+        raise
+    log.info("registered %s as %s (%s)", path.name, submission_id, report.report_kind)
+    return IntakeResult(path.name, submission_id, "new")
+
+
+def ingest_inbox(
+    connection: duckdb.DuckDBPyConnection, inbox: Path, archive: Path, run_id: str, contract: Contract | None = None
+) -> list[IntakeResult]:
+    """Take in every submission of the inbox; one file's failure never stops the others."""
+    contract = contract or load_contract()
+    ensure_schema(connection, contract)
+    results: list[IntakeResult] = []
+    for path in discover(inbox):
+        try:
+            results.append(take_in(connection, path, archive, run_id, contract))
+        except Exception as error:  # noqa: BLE001 - a bug on one file must not lose the night
+            log.exception("intake failed for %s", path.name)
+            results.append(IntakeResult(path.name, "", "unreadable", f"lỗi hệ thống khi đọc tệp: {error}"))
+    return results

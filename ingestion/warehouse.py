@@ -1,0 +1,107 @@
+"""The DuckDB warehouse: the ``raw`` schema derived from the contract, and connections.
+
+DuckDB allows one writing process: every writer opens, works and closes (``connect`` is a context
+manager), and the Airflow tasks that write run in a one-slot pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from ingestion.contract import Contract, load_contract, raw_columns
+
+RAW_SCHEMA = "raw"
+
+# Tables the pipeline itself writes, besides one table per contract sheet.
+REGISTRY_TABLES: dict[str, dict[str, str]] = {
+    "submissions": {
+        "submission_id": "VARCHAR",
+        "sha256": "VARCHAR",
+        "file_name": "VARCHAR",
+        "archived_path": "VARCHAR",
+        "received_at": "TIMESTAMP",
+        "run_id": "VARCHAR",
+        "province": "VARCHAR",
+        "committee_name": "VARCHAR",
+        "committee_code": "VARCHAR",
+        "committee_level": "VARCHAR",
+        "committee_key": "VARCHAR",
+        "report_year": "INTEGER",
+        "version": "INTEGER",
+        "contact_email": "VARCHAR",
+        "report_kind": "VARCHAR",
+        "read_error": "VARCHAR",
+        "read_notes": "VARCHAR",
+    },
+    "submission_sheets": {
+        "submission_id": "VARCHAR",
+        "sheet": "VARCHAR",
+        "source_name": "VARCHAR",
+        "header_row": "INTEGER",
+        "fields_found": "VARCHAR",
+        "data_rows": "INTEGER",
+    },
+    "submission_outcomes": {
+        "submission_id": "VARCHAR",
+        "run_id": "VARCHAR",
+        "outcome": "VARCHAR",
+        "decided_at": "TIMESTAMP",
+        "errors": "INTEGER",
+    },
+    "validation_failures": {
+        "submission_id": "VARCHAR",
+        "run_id": "VARCHAR",
+        "rule_id": "VARCHAR",
+        "sheet": "VARCHAR",
+        "sheet_row": "INTEGER",
+        "field": "VARCHAR",
+        "value": "VARCHAR",
+        "message": "VARCHAR",
+    },
+}
+
+
+def sheet_table_columns(contract: Contract) -> dict[str, dict[str, str]]:
+    return {
+        sheet.name: {"submission_id": "VARCHAR", "sheet_row": "INTEGER"}
+        | {column: "VARCHAR" for column in raw_columns(sheet)}
+        for sheet in contract.sheets
+    }
+
+
+def all_tables(contract: Contract) -> dict[str, dict[str, str]]:
+    return REGISTRY_TABLES | sheet_table_columns(contract)
+
+
+@contextmanager
+def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    connection = duckdb.connect(str(path), read_only=read_only)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def ensure_schema(connection: duckdb.DuckDBPyConnection, contract: Contract | None = None) -> None:
+    """Create the raw tables, add columns the contract gained since, refresh the grade reference."""
+    contract = contract or load_contract()
+    connection.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
+    for table, columns in all_tables(contract).items():
+        definition = ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
+        connection.execute(f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{table} ({definition})")
+        for name, kind in columns.items():
+            connection.execute(f'ALTER TABLE {RAW_SCHEMA}.{table} ADD COLUMN IF NOT EXISTS "{name}" {kind}')
+    connection.execute(
+        f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.ref_grades "
+        "(code VARCHAR, label VARCHAR, rank INTEGER, scale VARCHAR)"
+    )
+    connection.executemany(
+        f"INSERT INTO {RAW_SCHEMA}.ref_grades VALUES (?, ?, ?, ?)",
+        [(g.code, g.label, g.rank, g.scale) for g in contract.grades],
+    )
