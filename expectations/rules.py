@@ -15,10 +15,10 @@ from ingestion.contract import Contract, Field, Sheet, load_contract
 Severity = Literal["error", "warning"]
 
 INTEGER_PATTERN = r"^\d+$"
-DECIMAL_PATTERN = r"^\d+(\.\d+)?$"
+DECIMAL_PATTERN = r"^\d+(?:\.\d+)?$"
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-YEAR_PATTERN = r"^(19[5-9]\d|20\d\d)$"
+YEAR_PATTERN = r"^(?:19[5-9]\d|20\d\d)$"
 
 
 @dataclass(frozen=True)

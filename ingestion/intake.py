@@ -115,18 +115,18 @@ def infer_level(level: str | None, year: int | None) -> str | None:
 def next_version(connection: duckdb.DuckDBPyConnection, key: str | None, year: int | None) -> int | None:
     if key is None or year is None:
         return None
-    (count,) = connection.execute(
+    [(count,)] = connection.execute(
         f"SELECT count(*) FROM {RAW_SCHEMA}.submissions WHERE committee_key = ? AND report_year = ?",
         [key, year],
-    ).fetchone()
+    ).fetchall()
     return int(count) + 1
 
 
 def is_registered(connection: duckdb.DuckDBPyConnection, submission_id: str) -> bool:
-    row = connection.execute(
+    rows = connection.execute(
         f"SELECT 1 FROM {RAW_SCHEMA}.submissions WHERE submission_id = ?", [submission_id]
-    ).fetchone()
-    return row is not None
+    ).fetchall()
+    return bool(rows)
 
 
 def submission_record(

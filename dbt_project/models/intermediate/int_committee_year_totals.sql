@@ -42,15 +42,22 @@ organisation_totals as (
         count(*) as orgs_total,
         count(*) filter (where org_kind = 'dang_bo_co_so') as orgs_party_committee,
         count(*) filter (where org_kind = 'chi_bo_co_so') as orgs_grassroots_branch,
-        sum(members_total) as members_total,
-        sum(members_official) as members_official,
-        sum(members_probationary) as members_probationary,
-        sum(admitted) as admitted,
-        -- no grade reported at all: the breakdown is unknown, not zero
-        case when count(org_grade) > 0 then count(*) filter (where org_grade = 'HTXSNV') end as orgs_htxsnv,
+        cast(sum(members_total) as bigint) as members_total,
+        cast(sum(members_official) as bigint) as members_official,
+        cast(sum(members_probationary) as bigint) as members_probationary,
+        cast(sum(admitted) as bigint) as admitted,
+        -- no grade reported at all: the breakdown is unknown, not zero;
+        -- HTXSNV and KHTNV do not exist on the 2008-2017 scale (TSVM / Yếu kém instead)
+        case
+            when count(org_grade) > 0 and any_value(report_year) >= 2018
+                then count(*) filter (where org_grade = 'HTXSNV')
+        end as orgs_htxsnv,
         case when count(org_grade) > 0 then count(*) filter (where org_grade = 'HTTNV') end as orgs_httnv,
         case when count(org_grade) > 0 then count(*) filter (where org_grade = 'HTNV') end as orgs_htnv,
-        case when count(org_grade) > 0 then count(*) filter (where org_grade = 'KHTNV') end as orgs_khtnv
+        case
+            when count(org_grade) > 0 and any_value(report_year) >= 2018
+                then count(*) filter (where org_grade = 'KHTNV')
+        end as orgs_khtnv
     from organisations
     group by submission_id
 

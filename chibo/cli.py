@@ -1,0 +1,189 @@
+"""The ``chibo`` command: template, validate, sample, run.
+
+Messages for staff and submitters are in Vietnamese; logs are in English.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ingestion.config import Settings, load_settings
+
+EXIT_ACCEPTED, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2
+
+PROVINCE_YEAR_COLUMNS = [
+    ("province", "Tỉnh"),
+    ("report_year", "Năm"),
+    ("committees_reporting", "Đơn vị"),
+    ("orgs_total", "TCCSĐ"),
+    ("orgs_party_committee", "ĐBCS"),
+    ("orgs_grassroots_branch", "CBCS"),
+    ("branches_total", "Chi bộ TT"),
+    ("members_total", "Đảng viên"),
+    ("orgs_htxsnv", "HTXSNV"),
+    ("orgs_httnv", "HTTNV"),
+    ("orgs_htnv", "HTNV"),
+    ("orgs_khtnv", "KHTNV"),
+    ("villages_with_branch", "Thôn có CB"),
+    ("villages_total", "Tổng thôn"),
+    ("pct_village_branches_with_committee", "% CB thôn có chi ủy"),
+]
+
+
+# ------------------------------------------------------------------ template
+
+
+def command_template(args: argparse.Namespace) -> int:
+    from ingestion.workbook import write_xlsx
+
+    path = write_xlsx(Path(args.output))
+    print(f"Đã tạo mẫu báo cáo trống: {path}")
+    return EXIT_ACCEPTED
+
+
+# ------------------------------------------------------------------ validate
+
+
+def describe_reading(report) -> list[str]:  # noqa: ANN001 - ParsedReport, imported lazily
+    from ingestion.contract import load_contract
+
+    contract = load_contract()
+    lines = [f"Tệp: {report.file_name} — loại báo cáo: "
+             f"{'chi tiết' if report.report_kind == 'detailed' else 'chỉ có số tổng hợp'}"]
+    for name, sheet in report.sheets.items():
+        where = f"dòng tiêu đề ở dòng {sheet.header_row}" if sheet.header_row else "dạng chỉ tiêu – giá trị"
+        lines.append(f"  Trang «{sheet.source_name}» → {name}: {where}, {len(sheet.rows)} dòng số liệu")
+        for field_name, header in sheet.columns.items():
+            display = contract.sheet(name).field(field_name).header
+            lines.append(f"    «{header}» → {field_name} ({display})")
+        lines += [f"    ghi chú: {note}" for note in sheet.notes]
+    lines += [f"  ghi chú: {note}" for note in report.notes]
+    return lines
+
+
+def command_validate(args: argparse.Namespace) -> int:
+    from expectations.validate import validate_report
+    from ingestion.reader import UnreadableReport, read_report
+
+    path = Path(args.file)
+    try:
+        report = read_report(path)
+    except UnreadableReport as error:
+        print(f"KHÔNG ĐỌC ĐƯỢC TỆP {path.name}: {error.message_vi}")
+        return EXIT_UNREADABLE
+    except OSError as error:
+        print(f"KHÔNG MỞ ĐƯỢC TỆP {path}: {error.strerror}")
+        return EXIT_UNREADABLE
+    print("\n".join(describe_reading(report)))
+    outcome = validate_report(report)
+    print()
+    if outcome.outcome == "accepted":
+        print("KẾT QUẢ: báo cáo HỢP LỆ, sẽ được tiếp nhận.")
+        return EXIT_ACCEPTED
+    print(f"KẾT QUẢ: báo cáo BỊ TỪ CHỐI — {len(outcome.findings)} lỗi cần sửa:")
+    for finding in outcome.findings:
+        where = f"trang {finding.sheet}" + (f", dòng {finding.sheet_row}" if finding.sheet_row else "")
+        print(f"  - {where}: {finding.message} Cách sửa: {finding.fix}")
+    return EXIT_REJECTED
+
+
+# ------------------------------------------------------------------ sample and run
+
+
+def command_sample(args: argparse.Namespace) -> int:
+    from ingestion.samples import write_sample_inbox
+
+    for path in write_sample_inbox(Path(args.directory)):
+        print(path)
+    return EXIT_ACCEPTED
+
+
+def format_cell(value: object, column: str) -> str:
+    """Vietnamese number formatting: 3.792 members, 73,2 %; years as written."""
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.1f}".replace(".", ",")
+    if isinstance(value, int) and column != "report_year":
+        return f"{value:,}".replace(",", ".")
+    return str(value)
+
+
+def format_table(columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[object]]) -> str:
+    cells = [[label for _, label in columns]]
+    cells += [[format_cell(v, name) for v, (name, _) in zip(row, columns, strict=True)] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def province_year_totals(settings: Settings) -> str:
+    from ingestion.warehouse import connect
+
+    columns = ", ".join(name for name, _ in PROVINCE_YEAR_COLUMNS)
+    with connect(settings.warehouse, read_only=True) as connection:
+        rows = connection.execute(
+            f"SELECT {columns} FROM marts.fct_province_year ORDER BY province, report_year"
+        ).fetchall()
+    return format_table(PROVINCE_YEAR_COLUMNS, rows)
+
+
+def command_run(args: argparse.Namespace) -> int:
+    from chibo.smtp_sink import airflow_smtp_connection, smtp_sink
+
+    settings = load_settings()
+    if args.sample:
+        from ingestion.samples import write_sample_inbox
+
+        written = write_sample_inbox(settings.inbox)
+        print(f"Hộp thư mẫu: {len(written)} tệp trong {settings.inbox}")
+    airflow_home = Path(os.environ.get("AIRFLOW_HOME") or settings.work_dir / "airflow")
+    connection_variable = f"AIRFLOW_CONN_{settings.smtp_conn_id.upper()}"
+    outbox = settings.work_dir / "outbox"
+    with smtp_sink(outbox) as (port, handler):
+        if connection_variable not in os.environ:
+            os.environ[connection_variable] = airflow_smtp_connection(port)
+            print(f"Chưa cấu hình máy chủ thư: thư cảnh báo được nhận tại máy chủ SMTP cục bộ, lưu ở {outbox}")
+        from chibo.local_airflow import run_night
+
+        state = run_night(airflow_home)
+    print(f"\nLần tổng hợp kết thúc: {state}")
+    for received in handler.received:
+        print(f"Đã gửi thư tới {', '.join(received.envelope_to)}: {received.message['Subject']}")
+    print("\nSố liệu tổng hợp theo tỉnh và năm (marts.fct_province_year):")
+    print(province_year_totals(settings))
+    return EXIT_ACCEPTED if state == "success" else EXIT_REJECTED
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="chibo", description="chibo: party-organisation statistics warehouse")
+    commands = root.add_subparsers(dest="command", required=True)
+    template = commands.add_parser("template", help="write the blank report template (.xlsx)")
+    template.add_argument("output")
+    template.set_defaults(handler=command_template)
+    validate = commands.add_parser("validate", help="check one report file: exit 0 accepted, 1 rejected, 2 unreadable")
+    validate.add_argument("file")
+    validate.set_defaults(handler=command_validate)
+    sample = commands.add_parser("sample", help="write the sample inbox built from the published figures")
+    sample.add_argument("directory")
+    sample.set_defaults(handler=command_sample)
+    run = commands.add_parser("run", help="run the nightly consolidation once, through Airflow")
+    run.add_argument("--sample", action="store_true", help="first put the sample reports into the inbox")
+    run.set_defaults(handler=command_run)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

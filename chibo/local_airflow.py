@@ -1,0 +1,71 @@
+"""Run the nightly DAG locally with Airflow's embedded default: SQLite metadata, ``dag.test()``.
+
+The environment must be prepared (``prepare_environment``) before Airflow is first imported:
+Airflow reads its configuration at import time.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from ingestion.config import REPO_ROOT
+
+log = logging.getLogger(__name__)
+
+DAG_FILE = REPO_ROOT / "dags" / "nightly_consolidation.py"
+DUCKDB_POOL = "chibo_duckdb"
+
+
+def prepare_environment(airflow_home: Path, environ: dict[str, str] | None = None) -> dict[str, str]:
+    environ = os.environ if environ is None else environ
+    airflow_home.mkdir(parents=True, exist_ok=True)
+    environ["AIRFLOW_HOME"] = str(airflow_home)
+    environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(DAG_FILE.parent))
+    environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
+    environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
+    return dict(environ)
+
+
+def migrate_metadata(environ: dict[str, str]) -> None:
+    """`airflow db migrate`: creates or upgrades the SQLite metadata database."""
+    subprocess.run(
+        [str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
+        env=environ,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def ensure_pool() -> None:
+    from airflow.models.pool import Pool
+
+    Pool.create_or_update_pool(
+        DUCKDB_POOL, slots=1, description="DuckDB allows one writing process", include_deferred=False
+    )
+
+
+def load_dag() -> Any:
+    spec = importlib.util.spec_from_file_location("nightly_consolidation", DAG_FILE)
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    return module.nightly_dag
+
+
+def run_night(airflow_home: Path) -> str:
+    """Migrate, create the pool and run one DAG run with ``dag.test()``; returns its state."""
+    environ = prepare_environment(airflow_home)
+    migrate_metadata(environ)
+    ensure_pool()
+    dag = load_dag()
+    dag_run = dag.test()
+    state = str(getattr(dag_run, "state", "unknown"))
+    log.info("nightly_consolidation finished: %s", state)
+    return state

@@ -1,0 +1,49 @@
+"""The nightly consolidation's steps as plain functions; the Airflow DAG only wires them.
+
+Each writer opens the warehouse, works and closes it. Steps exchange small JSON-able values
+(submission ids, counts), never data frames.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from pathlib import Path
+
+from ingestion.config import Settings
+from ingestion.intake import discover, ingest_inbox
+from ingestion.warehouse import connect
+
+log = logging.getLogger(__name__)
+
+
+def discover_submissions(settings: Settings) -> list[str]:
+    return [path.name for path in discover(settings.inbox)]
+
+
+def ingest(settings: Settings, run_id: str) -> list[dict[str, str]]:
+    with connect(settings.warehouse) as connection:
+        results = ingest_inbox(connection, settings.inbox, settings.archive, run_id)
+    for result in results:
+        log.info("intake %s: %s %s", result.file_name, result.status, result.message)
+    return [asdict(result) for result in results]
+
+
+def validate(settings: Settings, run_id: str) -> dict[str, str]:
+    from expectations.validate import validate_pending
+
+    with connect(settings.warehouse) as connection:
+        outcomes = validate_pending(connection, run_id)
+    return {outcome.submission_id: outcome.outcome for outcome in outcomes}
+
+
+def build_marts(settings: Settings) -> dict[str, int]:
+    from ingestion.transform import dbt_build
+
+    summary = dbt_build(settings.warehouse, settings.work_dir)
+    return asdict(summary)
+
+
+def ensure_dirs(settings: Settings) -> None:
+    for path in (settings.inbox, settings.archive, settings.work_dir):
+        Path(path).mkdir(parents=True, exist_ok=True)
