@@ -64,7 +64,19 @@ def rejected_in_run(connection: duckdb.DuckDBPyConnection, run_id: str) -> list[
         [run_id],
     ).fetchall()
     reports: dict[str, RejectedReport] = {}
-    for submission_id, file_name, province, committee, year, version, email, sheet, row, message, value in rows:
+    for (
+        submission_id,
+        file_name,
+        province,
+        committee,
+        year,
+        version,
+        email,
+        sheet,
+        row,
+        message,
+        value,
+    ) in rows:
         report = reports.setdefault(
             submission_id, RejectedReport(submission_id, file_name, province, committee, year, version, email)
         )

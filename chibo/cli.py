@@ -53,8 +53,10 @@ def describe_reading(report) -> list[str]:  # noqa: ANN001 - ParsedReport, impor
     from ingestion.contract import load_contract
 
     contract = load_contract()
-    lines = [f"Tệp: {report.file_name} — loại báo cáo: "
-             f"{'chi tiết' if report.report_kind == 'detailed' else 'chỉ có số tổng hợp'}"]
+    lines = [
+        f"Tệp: {report.file_name} — loại báo cáo: "
+        f"{'chi tiết' if report.report_kind == 'detailed' else 'chỉ có số tổng hợp'}"
+    ]
     for name, sheet in report.sheets.items():
         where = f"dòng tiêu đề ở dòng {sheet.header_row}" if sheet.header_row else "dạng chỉ tiêu – giá trị"
         lines.append(f"  Trang «{sheet.source_name}» → {name}: {where}, {len(sheet.rows)} dòng số liệu")

@@ -15,7 +15,13 @@ import pandas as pd
 from ingestion.contract import Contract, DetailAggregate, Sheet, raw_columns
 
 INDEX_COLUMNS = ["submission_id", "sheet_row"]
-MEMBER_GRADE_COLUMNS = ["members_htxsnv", "members_httnv", "members_htnv", "members_khtnv", "members_not_rated"]
+MEMBER_GRADE_COLUMNS = [
+    "members_htxsnv",
+    "members_httnv",
+    "members_htnv",
+    "members_khtnv",
+    "members_not_rated",
+]
 DETAIL_SHEETS = ("to_chuc_co_so", "chi_bo", "thon_ban")
 
 
@@ -43,7 +49,12 @@ def sheet_frames(contract: Contract, tables: Mapping[str, pd.DataFrame]) -> dict
 
 def key_value_wide(frame: pd.DataFrame, sheet: Sheet, submission_ids: list[str]) -> pd.DataFrame:
     """A key/value sheet as one row per submission; sheet_row is the row of each field in ``<f>__row``."""
-    wide = pd.DataFrame({"submission_id": submission_ids, "sheet_row": pd.Series([None] * len(submission_ids), dtype="object")})
+    wide = pd.DataFrame(
+        {
+            "submission_id": submission_ids,
+            "sheet_row": pd.Series([None] * len(submission_ids), dtype="object"),
+        }
+    )
     for field_ in sheet.fields:
         picked = frame[frame["field"] == field_.name].drop_duplicates("submission_id")
         values = dict(zip(picked["submission_id"], picked["value"], strict=True))
@@ -61,8 +72,15 @@ def organisation_checks(organisations: pd.DataFrame, branches: pd.DataFrame) -> 
     grade_numbers = pd.concat([as_number(frame[c]) for c in MEMBER_GRADE_COLUMNS], axis=1)
     any_grade_given = frame[MEMBER_GRADE_COLUMNS].notna().any(axis=1)
     frame["grades_cover_members__declared"] = frame["members_split__declared"].where(any_grade_given)
-    frame["grades_cover_members__computed"] = grade_numbers.fillna(0).sum(axis=1).where(
-        any_grade_given & frame[MEMBER_GRADE_COLUMNS].apply(lambda c: c.isna() | c.astype("string").str.fullmatch(r"\d+")).all(axis=1)
+    frame["grades_cover_members__computed"] = (
+        grade_numbers.fillna(0)
+        .sum(axis=1)
+        .where(
+            any_grade_given
+            & frame[MEMBER_GRADE_COLUMNS]
+            .apply(lambda c: c.isna() | c.astype("string").str.fullmatch(r"\d+"))
+            .all(axis=1)
+        )
     )
     branch_counts = branches.groupby(["submission_id", "parent_org_code"]).size()
     submissions_with_branches = set(branches["submission_id"])
@@ -74,6 +92,20 @@ def organisation_checks(organisations: pd.DataFrame, branches: pd.DataFrame) -> 
     is_committee = frame["org_kind"] == "dang_bo_co_so"
     frame["branch_rows__declared"] = declared.where(declared.notna(), other=0.0).where(is_committee | declared.notna())
     frame["branch_rows__computed"] = pd.Series(computed, dtype="Float64").where(frame["branch_rows__declared"].notna())
+    branch_members = (
+        branches.assign(members=as_number(branches["members_total"]))
+        .groupby(["submission_id", "parent_org_code"])["members"]
+        .sum(min_count=1)
+    )
+    has_branches = pd.Series(
+        [(s, c) in branch_members.index for s, c in zip(frame["submission_id"], frame["org_code"], strict=True)],
+        dtype="bool",
+    )
+    frame["branch_members__declared"] = frame["members_split__declared"].where(is_committee & has_branches)
+    frame["branch_members__computed"] = pd.Series(
+        [branch_members.get((s, c)) for s, c in zip(frame["submission_id"], frame["org_code"], strict=True)],
+        dtype="Float64",
+    ).where(frame["branch_members__declared"].notna())
     return frame
 
 
@@ -118,13 +150,18 @@ def summary_checks(contract: Contract, frames: Mapping[str, pd.DataFrame], detai
 def summary_kinds(summary_wide: pd.DataFrame) -> pd.DataFrame:
     frame = summary_wide.copy()
     frame["orgs_by_kind__declared"] = as_number(frame["orgs_total"])
-    frame["orgs_by_kind__computed"] = as_number(frame["orgs_party_committee"]) + as_number(frame["orgs_grassroots_branch"])
+    frame["orgs_by_kind__computed"] = as_number(frame["orgs_party_committee"]) + as_number(
+        frame["orgs_grassroots_branch"]
+    )
     frame["sheet_row"] = frame["orgs_total__row"]
     return frame
 
 
 def structure_frames(
-    contract: Contract, presence: Mapping[str, Mapping[str, set[str]]], submission_ids: list[str], detailed_ids: set[str]
+    contract: Contract,
+    presence: Mapping[str, Mapping[str, set[str]]],
+    submission_ids: list[str],
+    detailed_ids: set[str],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Which sheets and which required columns each submission has.
 
@@ -139,7 +176,14 @@ def structure_frames(
                 submission in detailed_ids and sheet.name == "to_chuc_co_so"
             )
             if needed:
-                sheet_rows.append({"submission_id": submission, "sheet_row": None, "sheet": sheet.name, "present": sheet.name in found})
+                sheet_rows.append(
+                    {
+                        "submission_id": submission,
+                        "sheet_row": None,
+                        "sheet": sheet.name,
+                        "present": sheet.name in found,
+                    }
+                )
             if sheet.name not in found:
                 continue
             for field_ in sheet.fields:

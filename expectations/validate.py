@@ -98,7 +98,8 @@ def pending_submissions(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def load_tables(connection: duckdb.DuckDBPyConnection, contract: Contract, ids: list[str]) -> dict[str, pd.DataFrame]:
     return {
         sheet.name: connection.execute(
-            f"SELECT * FROM {RAW_SCHEMA}.{sheet.name} WHERE submission_id IN (SELECT unnest(?)) ORDER BY submission_id, sheet_row",
+            f"SELECT * FROM {RAW_SCHEMA}.{sheet.name} WHERE submission_id IN (SELECT unnest(?)) "
+            "ORDER BY submission_id, sheet_row",
             [ids],
         ).df()
         for sheet in contract.sheets
@@ -108,7 +109,8 @@ def load_tables(connection: duckdb.DuckDBPyConnection, contract: Contract, ids: 
 def load_presence(connection: duckdb.DuckDBPyConnection, ids: list[str]) -> Presence:
     presence: Presence = {}
     rows = connection.execute(
-        f"SELECT submission_id, sheet, fields_found FROM {RAW_SCHEMA}.submission_sheets WHERE submission_id IN (SELECT unnest(?))",
+        f"SELECT submission_id, sheet, fields_found FROM {RAW_SCHEMA}.submission_sheets "
+        "WHERE submission_id IN (SELECT unnest(?))",
         [ids],
     ).fetchall()
     for submission_id, sheet, fields_found in rows:
@@ -154,7 +156,9 @@ def record_outcomes(connection: duckdb.DuckDBPyConnection, outcomes: list[Outcom
     connection.execute("COMMIT")
 
 
-def validate_pending(connection: duckdb.DuckDBPyConnection, run_id: str, contract: Contract | None = None) -> list[Outcome]:
+def validate_pending(
+    connection: duckdb.DuckDBPyConnection, run_id: str, contract: Contract | None = None
+) -> list[Outcome]:
     """Validate every submission that has no outcome yet, in one GX run, and record the outcomes."""
     contract = contract or load_contract()
     pending = pending_submissions(connection)
@@ -162,9 +166,15 @@ def validate_pending(connection: duckdb.DuckDBPyConnection, run_id: str, contrac
     readable_ids = pending.loc[pending["report_kind"] != "unreadable", "submission_id"].tolist()
     detailed_ids = set(pending.loc[pending["report_kind"] == "detailed", "submission_id"])
     findings = validate_tables(
-        contract, load_tables(connection, contract, readable_ids), load_presence(connection, readable_ids), readable_ids, detailed_ids
+        contract,
+        load_tables(connection, contract, readable_ids),
+        load_presence(connection, readable_ids),
+        readable_ids,
+        detailed_ids,
     )
-    findings += [unreadable_finding(s, m) for s, m in zip(unreadable["submission_id"], unreadable["read_error"], strict=True)]
+    findings += [
+        unreadable_finding(s, m) for s, m in zip(unreadable["submission_id"], unreadable["read_error"], strict=True)
+    ]
     outcomes = decide(pending["submission_id"].tolist(), findings)
     record_outcomes(connection, outcomes, run_id)
     return outcomes

@@ -50,8 +50,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     document: dict[str, Any] = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
     base = config_path.resolve().parent
     paths = {
-        key: _resolve(base, environ.get(variable) or document["paths"][key])
-        for key, variable in PATH_OVERRIDES.items()
+        key: _resolve(base, environ.get(variable) or document["paths"][key]) for key, variable in PATH_OVERRIDES.items()
     }
     smtp = document.get("smtp", {})
     alerts = document.get("alerts", {})

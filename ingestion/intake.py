@@ -156,7 +156,9 @@ def submission_record(
     }
 
 
-def unreadable_record(path: Path, sha256: str, archived: Path, run_id: str, error: UnreadableReport) -> dict[str, object]:
+def unreadable_record(
+    path: Path, sha256: str, archived: Path, run_id: str, error: UnreadableReport
+) -> dict[str, object]:
     record: dict[str, object] = dict.fromkeys(REGISTRY_TABLES["submissions"])
     record.update(
         submission_id=sha256[:16],
@@ -241,7 +243,11 @@ def take_in(
 
 
 def ingest_inbox(
-    connection: duckdb.DuckDBPyConnection, inbox: Path, archive: Path, run_id: str, contract: Contract | None = None
+    connection: duckdb.DuckDBPyConnection,
+    inbox: Path,
+    archive: Path,
+    run_id: str,
+    contract: Contract | None = None,
 ) -> list[IntakeResult]:
     """Take in every submission of the inbox; one file's failure never stops the others."""
     contract = contract or load_contract()

@@ -276,7 +276,9 @@ def read_key_value(contract: Contract, sheet: Sheet, source_name: str, matrix: S
     return parsed
 
 
-def read_sheets(contract: Contract, file_name: str, named_matrices: Iterable[tuple[str, Sequence[Sequence[Cell]]]]) -> ParsedReport:
+def read_sheets(
+    contract: Contract, file_name: str, named_matrices: Iterable[tuple[str, Sequence[Sequence[Cell]]]]
+) -> ParsedReport:
     report = ParsedReport(file_name, {})
     for source_name, matrix in named_matrices:
         sheet = match_sheet(contract, source_name)
@@ -308,8 +310,7 @@ def workbook_matrices(path: Path) -> list[tuple[str, list[list[Cell]]]]:
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         return [
-            (name, workbook.get_sheet_by_name(name).to_python(skip_empty_area=False))
-            for name in workbook.sheet_names
+            (name, workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)) for name in workbook.sheet_names
         ]
     except Exception as error:  # calamine raises several error types for a broken file
         raise UnreadableReport(

@@ -128,18 +128,122 @@ class ReportSpec:
 # Syllables of local place names, combined to name villages the seeds do not name.
 _SYLLABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Lào Cai": (
-        ("Na", "Pạc", "Cốc", "Lùng", "Sín", "Tả", "Pả", "Sảng", "Mã", "Làng", "Nậm", "Khe", "Thàng",
-         "Ngải", "Phìn", "Sán", "Cán", "Lử", "Mào", "Chu", "Pờ", "Seo", "Coóc", "Hoá", "Pha", "Dìn",
-         "Tảo", "Lao", "Chúng", "Vải"),
-        ("Lốc", "Chải", "Phố", "Thẩn", "Ngài", "Chồ", "Cang", "Pan", "Sáng", "Khẩu", "Đớ", "Tẩn",
-         "Sen", "Mòn", "Chư", "Dì", "Vàng", "Hồ", "Lý", "Xin", "Giàng", "Sinh", "Pao", "Hạ", "Thượng",
-         "Mế", "Chéng", "Cấu", "Chảy", "Nhin"),
+        (
+            "Na",
+            "Pạc",
+            "Cốc",
+            "Lùng",
+            "Sín",
+            "Tả",
+            "Pả",
+            "Sảng",
+            "Mã",
+            "Làng",
+            "Nậm",
+            "Khe",
+            "Thàng",
+            "Ngải",
+            "Phìn",
+            "Sán",
+            "Cán",
+            "Lử",
+            "Mào",
+            "Chu",
+            "Pờ",
+            "Seo",
+            "Coóc",
+            "Hoá",
+            "Pha",
+            "Dìn",
+            "Tảo",
+            "Lao",
+            "Chúng",
+            "Vải",
+        ),
+        (
+            "Lốc",
+            "Chải",
+            "Phố",
+            "Thẩn",
+            "Ngài",
+            "Chồ",
+            "Cang",
+            "Pan",
+            "Sáng",
+            "Khẩu",
+            "Đớ",
+            "Tẩn",
+            "Sen",
+            "Mòn",
+            "Chư",
+            "Dì",
+            "Vàng",
+            "Hồ",
+            "Lý",
+            "Xin",
+            "Giàng",
+            "Sinh",
+            "Pao",
+            "Hạ",
+            "Thượng",
+            "Mế",
+            "Chéng",
+            "Cấu",
+            "Chảy",
+            "Nhin",
+        ),
     ),
     "Điện Biên": (
-        ("Huổi", "Nậm", "Pá", "Nà", "Phiêng", "Hua", "Tàng", "Pắc", "Co", "Chẩn", "Ham", "Sín", "Lả",
-         "Cà", "Xá", "Long", "Đoàn", "Trạm", "Nặm", "Púng"),
-        ("Cắn", "Là", "Pán", "Khăm", "Lếch", "Mỳ", "Vì", "Kè", "Pục", "Ban", "Lụ", "Thanh", "Sang",
-         "Khon", "Lính", "San", "Chải", "Phin", "Pa", "Xả", "Thầu", "Ló", "Nưa", "Hẹ", "Cang", "Pết"),
+        (
+            "Huổi",
+            "Nậm",
+            "Pá",
+            "Nà",
+            "Phiêng",
+            "Hua",
+            "Tàng",
+            "Pắc",
+            "Co",
+            "Chẩn",
+            "Ham",
+            "Sín",
+            "Lả",
+            "Cà",
+            "Xá",
+            "Long",
+            "Đoàn",
+            "Trạm",
+            "Nặm",
+            "Púng",
+        ),
+        (
+            "Cắn",
+            "Là",
+            "Pán",
+            "Khăm",
+            "Lếch",
+            "Mỳ",
+            "Vì",
+            "Kè",
+            "Pục",
+            "Ban",
+            "Lụ",
+            "Thanh",
+            "Sang",
+            "Khon",
+            "Lính",
+            "San",
+            "Chải",
+            "Phin",
+            "Pa",
+            "Xả",
+            "Thầu",
+            "Ló",
+            "Nưa",
+            "Hẹ",
+            "Cang",
+            "Pết",
+        ),
     ),
 }
 
@@ -169,32 +273,94 @@ class _OrgTemplate:
 
 # District-level đảng bộ cơ sở other than the communes, in the order they are used.
 _OTHER_COMMITTEES: tuple[_OrgTemplate, ...] = (
-    _OrgTemplate("Đảng bộ Công an huyện {d}", "luc_luong_vu_trang", "cong_an", (
-        "Chi bộ Đội Cảnh sát điều tra", "Chi bộ Đội An ninh", "Chi bộ Đội Tham mưu – Tổng hợp",
-        "Chi bộ Đội Cảnh sát quản lý hành chính", "Chi bộ Đội Cảnh sát giao thông – trật tự",
-        "Chi bộ Đội Cảnh sát phòng cháy chữa cháy", "Chi bộ Đội Cảnh sát kinh tế – ma túy")),
-    _OrgTemplate("Đảng bộ Quân sự huyện {d}", "luc_luong_vu_trang", "quan_su", (
-        "Chi bộ Cơ quan Tham mưu", "Chi bộ Chính trị – Hậu cần – Kỹ thuật",
-        "Chi bộ Trung đội Bộ binh", "Chi bộ Trung đội Cơ động")),
-    _OrgTemplate("Đảng bộ Cơ quan Ủy ban nhân dân huyện {d}", "co_quan", "co_quan", (
-        "Chi bộ Văn phòng HĐND và UBND", "Chi bộ Phòng Tài chính – Kế hoạch", "Chi bộ Phòng Nội vụ",
-        "Chi bộ Phòng Nông nghiệp và Phát triển nông thôn", "Chi bộ Phòng Tài nguyên và Môi trường",
-        "Chi bộ Phòng Kinh tế – Hạ tầng", "Chi bộ Phòng Văn hóa và Thông tin",
-        "Chi bộ Phòng Lao động – Thương binh và Xã hội", "Chi bộ Thanh tra huyện",
-        "Chi bộ Phòng Tư pháp", "Chi bộ Phòng Dân tộc", "Chi bộ Phòng Y tế")),
-    _OrgTemplate("Đảng bộ Các cơ quan Đảng huyện {d}", "co_quan", "co_quan", (
-        "Chi bộ Văn phòng Huyện ủy", "Chi bộ Ban Tổ chức Huyện ủy", "Chi bộ Ban Tuyên giáo Huyện ủy",
-        "Chi bộ Ủy ban Kiểm tra Huyện ủy", "Chi bộ Ban Dân vận Huyện ủy",
-        "Chi bộ Trung tâm Chính trị huyện")),
-    _OrgTemplate("Đảng bộ Khối Mặt trận và các đoàn thể huyện {d}", "co_quan", "co_quan", (
-        "Chi bộ Ủy ban Mặt trận Tổ quốc huyện", "Chi bộ Huyện đoàn",
-        "Chi bộ Hội Liên hiệp Phụ nữ huyện", "Chi bộ Hội Nông dân huyện",
-        "Chi bộ Hội Cựu chiến binh huyện")),
-    _OrgTemplate("Đảng bộ Trung tâm Y tế huyện {d}", "don_vi_su_nghiep", "khac", (
-        "Chi bộ Hành chính – Tổng hợp", "Chi bộ Khoa Khám bệnh", "Chi bộ Khoa Nội – Nhi",
-        "Chi bộ Khoa Ngoại – Sản", "Chi bộ Khoa Kiểm soát bệnh tật", "Chi bộ Khoa Dược – Xét nghiệm")),
-    _OrgTemplate("Đảng bộ Ban Quản lý dự án đầu tư xây dựng huyện {d}", "don_vi_su_nghiep", "co_quan", (
-        "Chi bộ Phòng Kế hoạch – Tổng hợp", "Chi bộ Phòng Kỹ thuật", "Chi bộ Phòng Giải phóng mặt bằng")),
+    _OrgTemplate(
+        "Đảng bộ Công an huyện {d}",
+        "luc_luong_vu_trang",
+        "cong_an",
+        (
+            "Chi bộ Đội Cảnh sát điều tra",
+            "Chi bộ Đội An ninh",
+            "Chi bộ Đội Tham mưu – Tổng hợp",
+            "Chi bộ Đội Cảnh sát quản lý hành chính",
+            "Chi bộ Đội Cảnh sát giao thông – trật tự",
+            "Chi bộ Đội Cảnh sát phòng cháy chữa cháy",
+            "Chi bộ Đội Cảnh sát kinh tế – ma túy",
+        ),
+    ),
+    _OrgTemplate(
+        "Đảng bộ Quân sự huyện {d}",
+        "luc_luong_vu_trang",
+        "quan_su",
+        (
+            "Chi bộ Cơ quan Tham mưu",
+            "Chi bộ Chính trị – Hậu cần – Kỹ thuật",
+            "Chi bộ Trung đội Bộ binh",
+            "Chi bộ Trung đội Cơ động",
+        ),
+    ),
+    _OrgTemplate(
+        "Đảng bộ Cơ quan Ủy ban nhân dân huyện {d}",
+        "co_quan",
+        "co_quan",
+        (
+            "Chi bộ Văn phòng HĐND và UBND",
+            "Chi bộ Phòng Tài chính – Kế hoạch",
+            "Chi bộ Phòng Nội vụ",
+            "Chi bộ Phòng Nông nghiệp và Phát triển nông thôn",
+            "Chi bộ Phòng Tài nguyên và Môi trường",
+            "Chi bộ Phòng Kinh tế – Hạ tầng",
+            "Chi bộ Phòng Văn hóa và Thông tin",
+            "Chi bộ Phòng Lao động – Thương binh và Xã hội",
+            "Chi bộ Thanh tra huyện",
+            "Chi bộ Phòng Tư pháp",
+            "Chi bộ Phòng Dân tộc",
+            "Chi bộ Phòng Y tế",
+        ),
+    ),
+    _OrgTemplate(
+        "Đảng bộ Các cơ quan Đảng huyện {d}",
+        "co_quan",
+        "co_quan",
+        (
+            "Chi bộ Văn phòng Huyện ủy",
+            "Chi bộ Ban Tổ chức Huyện ủy",
+            "Chi bộ Ban Tuyên giáo Huyện ủy",
+            "Chi bộ Ủy ban Kiểm tra Huyện ủy",
+            "Chi bộ Ban Dân vận Huyện ủy",
+            "Chi bộ Trung tâm Chính trị huyện",
+        ),
+    ),
+    _OrgTemplate(
+        "Đảng bộ Khối Mặt trận và các đoàn thể huyện {d}",
+        "co_quan",
+        "co_quan",
+        (
+            "Chi bộ Ủy ban Mặt trận Tổ quốc huyện",
+            "Chi bộ Huyện đoàn",
+            "Chi bộ Hội Liên hiệp Phụ nữ huyện",
+            "Chi bộ Hội Nông dân huyện",
+            "Chi bộ Hội Cựu chiến binh huyện",
+        ),
+    ),
+    _OrgTemplate(
+        "Đảng bộ Trung tâm Y tế huyện {d}",
+        "don_vi_su_nghiep",
+        "khac",
+        (
+            "Chi bộ Hành chính – Tổng hợp",
+            "Chi bộ Khoa Khám bệnh",
+            "Chi bộ Khoa Nội – Nhi",
+            "Chi bộ Khoa Ngoại – Sản",
+            "Chi bộ Khoa Kiểm soát bệnh tật",
+            "Chi bộ Khoa Dược – Xét nghiệm",
+        ),
+    ),
+    _OrgTemplate(
+        "Đảng bộ Ban Quản lý dự án đầu tư xây dựng huyện {d}",
+        "don_vi_su_nghiep",
+        "co_quan",
+        ("Chi bộ Phòng Kế hoạch – Tổng hợp", "Chi bộ Phòng Kỹ thuật", "Chi bộ Phòng Giải phóng mặt bằng"),
+    ),
 )
 
 # District-level chi bộ cơ sở, in the order they are used: (name, sector).
@@ -375,9 +541,7 @@ def _village_names(rng: random.Random, province: str, count: int, known: Sequenc
 def _village_counts(spec: ReportSpec, rng: random.Random) -> list[int]:
     fixed = sum(c.villages or 0 for c in spec.communes)
     free = [i for i, c in enumerate(spec.communes) if c.villages is None]
-    drawn = apportion(
-        spec.villages - fixed, [rng.uniform(7, 14) for _ in free], [4] * len(free), [40] * len(free)
-    )
+    drawn = apportion(spec.villages - fixed, [rng.uniform(7, 14) for _ in free], [4] * len(free), [40] * len(free))
     counts = [c.villages or 0 for c in spec.communes]
     for i, n in zip(free, drawn, strict=True):
         counts[i] = n
@@ -418,11 +582,17 @@ def _village_units(spec: ReportSpec, rng: random.Random) -> tuple[list[_Unit], l
         if (commune.name, name) in unserved:
             continue
         branch_name = name if kind == "to_dan_pho" else f"{'thôn' if kind == 'thon' else 'bản'} {name}"
-        units.append(_Unit(
-            name=f"Chi bộ {branch_name}",
-            kind="to_dan_pho" if kind == "to_dan_pho" else "thon",
-            low=0, high=0, desired=0, commune=commune, village=(name, kind),
-        ))
+        units.append(
+            _Unit(
+                name=f"Chi bộ {branch_name}",
+                kind="to_dan_pho" if kind == "to_dan_pho" else "thon",
+                low=0,
+                high=0,
+                desired=0,
+                commune=commune,
+                village=(name, kind),
+            )
+        )
     _set_committees(spec, units, rng)
     return units, skeleton
 
@@ -460,7 +630,7 @@ def _other_branch_counts(spec: ReportSpec, village_units: Sequence[_Unit], rng: 
     highs = [len(_COMMUNE_BRANCHES)] * len(free) + [14] * others
     desired = [rng.uniform(3, 7) for _ in free] + [rng.uniform(4, 9) for _ in range(others)]
     drawn = apportion(spec.branches_total - len(village_units) - fixed, desired, lows, highs)
-    counts = [c.other_branches or 0 for c in spec.communes] + drawn[len(free):]
+    counts = [c.other_branches or 0 for c in spec.communes] + drawn[len(free) :]
     for i, n in zip(free, drawn, strict=False):
         counts[i] = n
     return counts
@@ -470,19 +640,22 @@ def _commune_branch_units(commune: CommuneSpec, count: int, rng: random.Random) 
     if count > len(_COMMUNE_BRANCHES):
         raise ValueError(f"{commune.unit}: at most {len(_COMMUNE_BRANCHES)} non-village branches")
     return [
-        _Unit(name=template.format(unit=commune.unit, place=commune.name), kind=kind,
-              low=BRANCH_MIN_OFFICIAL, high=40, desired=rng.uniform(*typical), commune=commune)
+        _Unit(
+            name=template.format(unit=commune.unit, place=commune.name),
+            kind=kind,
+            low=BRANCH_MIN_OFFICIAL,
+            high=40,
+            desired=rng.uniform(*typical),
+            commune=commune,
+        )
         for kind, template, typical in _COMMUNE_BRANCHES[:count]
     ]
 
 
 def _other_committee_units(template: _OrgTemplate, count: int, rng: random.Random) -> list[_Unit]:
-    names = list(template.branches[:count]) + [
-        f"Chi bộ số {k}" for k in range(len(template.branches) + 1, count + 1)
-    ]
+    names = list(template.branches[:count]) + [f"Chi bộ số {k}" for k in range(len(template.branches) + 1, count + 1)]
     return [
-        _Unit(name=name, kind=template.branch_kind, low=BRANCH_MIN_OFFICIAL, high=40,
-              desired=rng.uniform(5, 16))
+        _Unit(name=name, kind=template.branch_kind, low=BRANCH_MIN_OFFICIAL, high=40, desired=rng.uniform(5, 16))
         for name in names
     ]
 
@@ -493,20 +666,34 @@ def _plan_orgs(spec: ReportSpec, village_units: list[_Unit], rng: random.Random)
     orgs: list[_Org] = []
     for commune, count in zip(spec.communes, counts, strict=False):
         own_villages = [u for u in village_units if u.commune is commune]
-        orgs.append(_Org(
-            name=f"Đảng bộ {commune.unit}", kind="dang_bo_co_so", sector="xa_phuong_thi_tran",
-            branches=own_villages + _commune_branch_units(commune, count, rng), commune=commune,
-        ))
-    for template, count in zip(_OTHER_COMMITTEES, counts[len(spec.communes):], strict=False):
-        orgs.append(_Org(
-            name=template.name.format(d=spec.district), kind="dang_bo_co_so", sector=template.sector,
-            branches=_other_committee_units(template, count, rng),
-        ))
+        orgs.append(
+            _Org(
+                name=f"Đảng bộ {commune.unit}",
+                kind="dang_bo_co_so",
+                sector="xa_phuong_thi_tran",
+                branches=own_villages + _commune_branch_units(commune, count, rng),
+                commune=commune,
+            )
+        )
+    for template, count in zip(_OTHER_COMMITTEES, counts[len(spec.communes) :], strict=False):
+        orgs.append(
+            _Org(
+                name=template.name.format(d=spec.district),
+                kind="dang_bo_co_so",
+                sector=template.sector,
+                branches=_other_committee_units(template, count, rng),
+            )
+        )
     if spec.orgs_grassroots_branch > len(_GRASSROOTS_BRANCHES):
         raise ValueError(f"at most {len(_GRASSROOTS_BRANCHES)} chi bộ cơ sở supported")
     for name, sector in _GRASSROOTS_BRANCHES[: spec.orgs_grassroots_branch]:
-        own = _Unit(name=name.format(d=spec.district), kind="khac", low=BRANCH_MIN_OFFICIAL,
-                    high=GRASSROOTS_BRANCH_MAX, desired=rng.uniform(5, 20))
+        own = _Unit(
+            name=name.format(d=spec.district),
+            kind="khac",
+            low=BRANCH_MIN_OFFICIAL,
+            high=GRASSROOTS_BRANCH_MAX,
+            desired=rng.uniform(5, 20),
+        )
         orgs.append(_Org(name=own.name, kind="chi_bo_co_so", sector=sector, own=own))
     return orgs
 
@@ -663,9 +850,7 @@ def synthesise_report(spec: ReportSpec) -> Report:
             branch_rows.append(row)
             if unit.village and unit.commune:
                 branch_of_village[(unit.commune.display, unit.village[0])] = row
-    village_rows = [
-        _village_row(v, branch_of_village.get((v["commune"], v["village_name"]))) for v in skeleton
-    ]
+    village_rows = [_village_row(v, branch_of_village.get((v["commune"], v["village_name"]))) for v in skeleton]
     report: Report = {
         "thong_tin": _thong_tin(spec, rng),
         "to_chuc_co_so": org_rows,
@@ -697,10 +882,26 @@ MUONG_KHUONG_2023 = ReportSpec(
     committee_code="083",
     communes=(
         CommuneSpec("Mường Khương", "thi_tran"),
-        *(CommuneSpec(name) for name in (
-            "Bản Lầu", "Bản Sen", "Cao Sơn", "Dìn Chin", "La Pan Tẩn", "Lùng Khấu Nhin", "Lùng Vai",
-            "Nấm Lư", "Nậm Chảy", "Pha Long", "Tả Gia Khâu", "Tả Ngải Chồ", "Tả Thàng", "Thanh Bình",
-            "Tung Chung Phố")),
+        *(
+            CommuneSpec(name)
+            for name in (
+                "Bản Lầu",
+                "Bản Sen",
+                "Cao Sơn",
+                "Dìn Chin",
+                "La Pan Tẩn",
+                "Lùng Khấu Nhin",
+                "Lùng Vai",
+                "Nấm Lư",
+                "Nậm Chảy",
+                "Pha Long",
+                "Tả Gia Khâu",
+                "Tả Ngải Chồ",
+                "Tả Thàng",
+                "Thanh Bình",
+                "Tung Chung Phố",
+            )
+        ),
     ),
     orgs_party_committee=20,
     orgs_grassroots_branch=22,
@@ -727,11 +928,29 @@ BAO_THANG_2024 = ReportSpec(
         CommuneSpec("Phố Lu", "thi_tran"),
         CommuneSpec("Tằng Loỏng", "thi_tran"),
         CommuneSpec("Nông trường Phong Hải", "thi_tran"),
-        CommuneSpec("Sơn Hà", villages=10, other_branches=6, members=276, village_names=("Khe Đền",),
-                    village_members=(("Khe Đền", 16),)),
-        *(CommuneSpec(name) for name in (
-            "Bản Cầm", "Bản Phiệt", "Gia Phú", "Phong Niên", "Phú Nhuận", "Sơn Hải", "Thái Niên",
-            "Trì Quang", "Xuân Giao", "Xuân Quang")),
+        CommuneSpec(
+            "Sơn Hà",
+            villages=10,
+            other_branches=6,
+            members=276,
+            village_names=("Khe Đền",),
+            village_members=(("Khe Đền", 16),),
+        ),
+        *(
+            CommuneSpec(name)
+            for name in (
+                "Bản Cầm",
+                "Bản Phiệt",
+                "Gia Phú",
+                "Phong Niên",
+                "Phú Nhuận",
+                "Sơn Hải",
+                "Thái Niên",
+                "Trì Quang",
+                "Xuân Giao",
+                "Xuân Quang",
+            )
+        ),
     ),
     orgs_party_committee=19,
     orgs_grassroots_branch=13,
@@ -765,9 +984,20 @@ SI_MA_CAI_2024 = ReportSpec(
     committee_code="084",
     communes=(
         CommuneSpec("Si Ma Cai", "thi_tran"),
-        *(CommuneSpec(name) for name in (
-            "Bản Mế", "Cán Cấu", "Lùng Thẩn", "Nàn Sán", "Nàn Sín", "Quan Hồ Thẩn", "Sán Chải",
-            "Sín Chéng", "Thào Chư Phìn")),
+        *(
+            CommuneSpec(name)
+            for name in (
+                "Bản Mế",
+                "Cán Cấu",
+                "Lùng Thẩn",
+                "Nàn Sán",
+                "Nàn Sín",
+                "Quan Hồ Thẩn",
+                "Sán Chải",
+                "Sín Chéng",
+                "Thào Chư Phìn",
+            )
+        ),
     ),
     orgs_party_committee=14,
     orgs_grassroots_branch=26,
@@ -797,8 +1027,13 @@ MUONG_NHE_2016 = ReportSpec(
     code_prefix="MN",
     committee_code="096",
     communes=(
-        CommuneSpec("Mường Nhé", villages=13, other_branches=6, members=242,
-                    village_names=("Mường Nhé", "Nậm Là", "Nà Pán", "Phiêng Khăm")),
+        CommuneSpec(
+            "Mường Nhé",
+            villages=13,
+            other_branches=6,
+            members=242,
+            village_names=("Mường Nhé", "Nậm Là", "Nà Pán", "Phiêng Khăm"),
+        ),
         CommuneSpec("Mường Toong", unserved=("Huổi Cắn",)),
         CommuneSpec("Chung Chải"),
         CommuneSpec("Huổi Lếch"),
@@ -859,14 +1094,30 @@ MUONG_NHE_2016_DROPPED_BRANCH = "MN12.01"
 #: What the validator must find. The first is planted directly; the other three all follow from
 #: the one dropped branch row (the organisation's total and declared count were left as they were).
 MUONG_NHE_2016_PLANTED_ERRORS: tuple[PlantedError, ...] = (
-    PlantedError("to_chuc_co_so", MUONG_NHE_2016_OFF_BY_TWO_ORG, "members_probationary",
-                 "members_official + members_probationary = members_total (off by 2)"),
-    PlantedError("tong_hop", "branches_total", "branches_total",
-                 "branches_total = number of chi_bo rows (141 declared, 140 rows)"),
-    PlantedError("to_chuc_co_so", "MN12", "branches_declared",
-                 "branches_declared = number of chi_bo rows of the organisation"),
-    PlantedError("to_chuc_co_so", "MN12", "members_total",
-                 "members_total = sum of members_total of the organisation's branches"),
+    PlantedError(
+        "to_chuc_co_so",
+        MUONG_NHE_2016_OFF_BY_TWO_ORG,
+        "members_probationary",
+        "members_official + members_probationary = members_total (off by 2)",
+    ),
+    PlantedError(
+        "tong_hop",
+        "branches_total",
+        "branches_total",
+        "branches_total = number of chi_bo rows (141 declared, 140 rows)",
+    ),
+    PlantedError(
+        "to_chuc_co_so",
+        "MN12",
+        "branches_declared",
+        "branches_declared = number of chi_bo rows of the organisation",
+    ),
+    PlantedError(
+        "to_chuc_co_so",
+        "MN12",
+        "members_total",
+        "members_total = sum of members_total of the organisation's branches",
+    ),
 )
 
 
@@ -912,14 +1163,19 @@ UNREADABLE_CONTENT = b"Bao cao dang soan, chua xong - khong phai bang tinh\n"
 
 
 def write_sample_inbox(directory: Path) -> list[Path]:
-    """Write the four sample reports and one unreadable file into ``directory``; return the paths."""
+    """Write the four sample reports and one unreadable file into ``directory``; return the paths.
+
+    A file already there is left as it is: a second `make run` must find the same inbox, not new
+    versions of the same reports.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
     for sample in SAMPLE_REPORTS:
         path = directory / sample.file_name
         writer = write_csv_zip if path.suffix == ".zip" else write_xlsx
-        paths.append(writer(path, sample.build()))
+        paths.append(path if path.exists() else writer(path, sample.build()))
     broken = directory / UNREADABLE_FILE_NAME
-    broken.write_bytes(UNREADABLE_CONTENT)
+    if not broken.exists():
+        broken.write_bytes(UNREADABLE_CONTENT)
     paths.append(broken)
     return paths

@@ -46,10 +46,14 @@ def dbt_build(warehouse: Path, work_dir: Path, select: list[str] | None = None) 
     os.environ["CHIBO_WAREHOUSE"] = str(warehouse)
     arguments = [
         "build",
-        "--project-dir", str(DBT_PROJECT_DIR),
-        "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(work_dir / "dbt_target"),
-        "--log-path", str(work_dir / "dbt_logs"),
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(work_dir / "dbt_target"),
+        "--log-path",
+        str(work_dir / "dbt_logs"),
         "--quiet",
     ]
     if select:

@@ -98,8 +98,7 @@ def ensure_schema(connection: duckdb.DuckDBPyConnection, contract: Contract | No
         for name, kind in columns.items():
             connection.execute(f'ALTER TABLE {RAW_SCHEMA}.{table} ADD COLUMN IF NOT EXISTS "{name}" {kind}')
     connection.execute(
-        f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.ref_grades "
-        "(code VARCHAR, label VARCHAR, rank INTEGER, scale VARCHAR)"
+        f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.ref_grades (code VARCHAR, label VARCHAR, rank INTEGER, scale VARCHAR)"
     )
     connection.executemany(
         f"INSERT INTO {RAW_SCHEMA}.ref_grades VALUES (?, ?, ?, ?)",

@@ -170,17 +170,30 @@ def findings(report: Mapping[str, Any]) -> set[Finding]:
 
 def counts(report: Mapping[str, Any]) -> dict[str, Any]:
     summary = report["tong_hop"]
-    return {key: summary[key] for key in (
-        "orgs_total", "orgs_party_committee", "orgs_grassroots_branch", "branches_total", "members_total",
-        "villages_total", "villages_with_branch",
-    )}
+    return {
+        key: summary[key]
+        for key in (
+            "orgs_total",
+            "orgs_party_committee",
+            "orgs_grassroots_branch",
+            "branches_total",
+            "members_total",
+            "villages_total",
+            "villages_with_branch",
+        )
+    }
 
 
 def test_muong_khuong_2023_published_figures(reports: dict[str, dict[str, Any]]) -> None:
     report = reports["muong_khuong_2023"]
     assert counts(report) == {
-        "orgs_total": 42, "orgs_party_committee": 20, "orgs_grassroots_branch": 22, "branches_total": 243,
-        "members_total": 3792, "villages_total": 157, "villages_with_branch": 157,
+        "orgs_total": 42,
+        "orgs_party_committee": 20,
+        "orgs_grassroots_branch": 22,
+        "branches_total": 243,
+        "members_total": 3792,
+        "villages_total": 157,
+        "villages_with_branch": 157,
     }
     village_branches = [b for b in report["chi_bo"] if b["branch_kind"] in VILLAGE_KINDS]
     assert len(village_branches) == 157
@@ -234,7 +247,9 @@ def test_muong_nhe_2016_published_figures(reports: dict[str, dict[str, Any]]) ->
     assert (huoi_can["commune"], huoi_can["members"], huoi_can["branch_code"]) == ("Xã Mường Toong", 0, None)
     muong_nhe = report["to_chuc_co_so"][0]
     assert (muong_nhe["org_name"], muong_nhe["members_total"], muong_nhe["branches_declared"]) == (
-        "Đảng bộ xã Mường Nhé", 242, 19,
+        "Đảng bộ xã Mường Nhé",
+        242,
+        19,
     )
 
 
@@ -376,8 +391,11 @@ def test_write_sample_inbox(tmp_path: Path) -> None:
     contract = load_contract()
     paths = write_sample_inbox(tmp_path / "inbox")
     assert [p.name for p in paths] == [
-        "lao-cai_muong-khuong_2023.xlsx", "lao-cai_bao-thang_2024.xlsx", "lao-cai_si-ma-cai_2024.zip",
-        "dien-bien_muong-nhe_2016.xlsx", UNREADABLE_FILE_NAME,
+        "lao-cai_muong-khuong_2023.xlsx",
+        "lao-cai_bao-thang_2024.xlsx",
+        "lao-cai_si-ma-cai_2024.zip",
+        "dien-bien_muong-nhe_2016.xlsx",
+        UNREADABLE_FILE_NAME,
     ]
     assert all(p.is_file() and p.name.isascii() for p in paths)
 
