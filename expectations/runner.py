@@ -22,6 +22,8 @@ from ingestion.contract import Contract, load_contract
 log = logging.getLogger(__name__)
 
 ROW_KEY = "row_key"
+MISSING_COLUMN_RULE_ID = "bao_cao.thieu_cot"
+REQUIRED_SUFFIX = ".bat_buoc"
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,8 @@ def finding_for(rule: Rule, row: pd.Series, contract: Contract) -> Finding:
     field_name = rule.field
     if rule.frame == "columns_present":
         sheet_name = str(row["sheet"])
-        value = header_for(contract, sheet_name, str(row["field"]))
+        field_name = str(row["field"])
+        value = header_for(contract, sheet_name, field_name)
     elif rule.frame == "sheets_present":
         value = str(row["sheet"])
     elif rule.frame == "tong_hop_detail":
@@ -172,4 +175,14 @@ def validate_frames(frames: Mapping[str, pd.DataFrame], contract: Contract | Non
         for rule_id, keys in failures.items()
         for key in keys
     ]
-    return sorted(findings, key=lambda f: (f.submission_id, f.sheet, f.sheet_row or 0, f.rule_id))
+    return sorted(without_echoes(findings), key=lambda f: (f.submission_id, f.sheet, f.sheet_row or 0, f.rule_id))
+
+
+def without_echoes(findings: list[Finding]) -> list[Finding]:
+    """Drop "value missing" on every row of a column that is missing altogether: it is named once."""
+    missing_columns = {(f.submission_id, f.sheet, f.field) for f in findings if f.rule_id == MISSING_COLUMN_RULE_ID}
+    return [
+        f
+        for f in findings
+        if not (f.rule_id.endswith(REQUIRED_SUFFIX) and (f.submission_id, f.sheet, f.field) in missing_columns)
+    ]

@@ -1,0 +1,46 @@
+"""Shared fixtures. Airflow reads its configuration when first imported, so AIRFLOW_HOME is set to
+a temporary folder here, before any test can import it."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="chibo-airflow-"))
+os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
+
+from chibo.smtp_sink import CollectingHandler, smtp_sink  # noqa: E402
+from ingestion.config import Settings, load_settings  # noqa: E402
+
+
+@pytest.fixture
+def airflow_home() -> Path:
+    return _AIRFLOW_HOME
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings whose inbox, archive, warehouse and work folder live in the test's temp folder."""
+    for name, value in {
+        "CHIBO_INBOX": tmp_path / "inbox",
+        "CHIBO_ARCHIVE": tmp_path / "archive",
+        "CHIBO_WAREHOUSE": tmp_path / "warehouse.duckdb",
+        "CHIBO_WORK_DIR": tmp_path / "work",
+    }.items():
+        monkeypatch.setenv(name, str(value))
+    loaded = load_settings()
+    loaded.inbox.mkdir(parents=True)
+    return loaded
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[int, CollectingHandler]]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives."""
+    with smtp_sink() as server:
+        yield server

@@ -1,0 +1,173 @@
+"""Each rule of the catalogue on a passing and a failing report, through the real GX suites."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from expectations.rules import all_rules
+from expectations.validate import validate_report
+from ingestion.reader import read_report
+from ingestion.samples import SAMPLE_REPORTS, muong_khuong_2023
+from ingestion.workbook import write_xlsx
+
+Report = dict[str, Any]
+
+# Data rows start on row 2 (row 1 is the header); key/value sheets list fields from row 2 in contract order.
+FIRST_DATA_ROW = 2
+
+
+def validate(tmp_path: Path, report: Report):
+    return validate_report(read_report(write_xlsx(tmp_path / "bao_cao.xlsx", report)))
+
+
+@pytest.fixture(scope="module")
+def good_report() -> Report:
+    return muong_khuong_2023()
+
+
+@pytest.mark.parametrize("sample", [s for s in SAMPLE_REPORTS if s.valid], ids=lambda s: s.file_name)
+def test_good_samples_pass_every_rule(tmp_path: Path, sample):
+    outcome = validate(tmp_path, sample.build())
+    assert outcome.findings == ()
+    assert outcome.outcome == "accepted"
+
+
+def org(report: Report, index: int = 0) -> dict[str, Any]:
+    return report["to_chuc_co_so"][index]
+
+
+def committee_index(report: Report) -> int:
+    return next(i for i, row in enumerate(report["to_chuc_co_so"]) if row["org_kind"] == "dang_bo_co_so")
+
+
+def break_split(report: Report) -> int:
+    org(report)["members_official"] += 2
+    return FIRST_DATA_ROW
+
+
+def break_grades(report: Report) -> int:
+    org(report)["members_not_rated"] = (org(report).get("members_not_rated") or 0) + 5
+    return FIRST_DATA_ROW
+
+
+def break_branch_rows(report: Report) -> int:
+    index = committee_index(report)
+    org(report, index)["branches_declared"] += 1
+    return FIRST_DATA_ROW + index
+
+
+def break_branch_members(report: Report) -> int:
+    index = committee_index(report)
+    code = org(report, index)["org_code"]
+    branch = next(b for b in report["chi_bo"] if b["parent_org_code"] == code)
+    branch["members_total"] += 1
+    return FIRST_DATA_ROW + index
+
+
+def break_parent(report: Report) -> int:
+    report["chi_bo"][3]["parent_org_code"] = "KHONG-CO"
+    return FIRST_DATA_ROW + 3
+
+
+def break_unique(report: Report) -> int:
+    report["to_chuc_co_so"][5]["org_code"] = report["to_chuc_co_so"][4]["org_code"]
+    return FIRST_DATA_ROW + 4
+
+
+def break_kinds(report: Report) -> int:
+    report["tong_hop"]["orgs_party_committee"] += 1
+    return FIRST_DATA_ROW  # orgs_total is the first field of tong_hop
+
+
+def break_summary(report: Report) -> int:
+    report["tong_hop"]["members_total"] = 3790
+    return FIRST_DATA_ROW + 4  # members_total is the fifth field
+
+
+def break_integer(report: Report) -> int:
+    report["chi_bo"][0]["members_official"] = "mười"
+    return FIRST_DATA_ROW
+
+
+def break_required(report: Report) -> int:
+    report["to_chuc_co_so"][1]["org_name"] = None
+    return FIRST_DATA_ROW + 1
+
+
+def break_allowed(report: Report) -> int:
+    report["to_chuc_co_so"][2]["org_grade"] = "Xuất sắc lắm"
+    return FIRST_DATA_ROW + 2
+
+
+def break_year(report: Report) -> int:
+    report["thong_tin"]["report_year"] = "năm nay"
+    return FIRST_DATA_ROW + 4  # report_year is the fifth field of thong_tin
+
+
+def drop_sheet(report: Report) -> None:
+    del report["tong_hop"]
+
+
+CASES: list[tuple[str, Callable[[Report], int | None]]] = [
+    ("to_chuc_co_so.members_split", break_split),
+    ("to_chuc_co_so.grades_cover_members", break_grades),
+    ("to_chuc_co_so.branch_rows", break_branch_rows),
+    ("to_chuc_co_so.branch_members", break_branch_members),
+    ("chi_bo.thuoc_tccsd", break_parent),
+    ("to_chuc_co_so.khoa_trung", break_unique),
+    ("tong_hop.orgs_by_kind", break_kinds),
+    ("tong_hop.matches_detail", break_summary),
+    ("chi_bo.members_official.so_nguyen", break_integer),
+    ("to_chuc_co_so.org_name.bat_buoc", break_required),
+    ("to_chuc_co_so.org_grade.danh_muc", break_allowed),
+    ("thong_tin.report_year.so_nguyen", break_year),
+    ("bao_cao.thieu_trang", drop_sheet),
+]
+
+
+@pytest.mark.parametrize(("rule_id", "mutate"), CASES, ids=[c[0] for c in CASES])
+def test_each_rule_catches_its_error_at_the_right_row(tmp_path: Path, good_report: Report, rule_id, mutate):
+    report = copy.deepcopy(good_report)
+    expected_row = mutate(report)
+    outcome = validate(tmp_path, report)
+    assert outcome.outcome == "rejected"
+    hits = [f for f in outcome.findings if f.rule_id == rule_id]
+    assert hits, [f.rule_id for f in outcome.findings]
+    if expected_row is not None:
+        assert expected_row in {f.sheet_row for f in hits}
+    assert all(f.message and f.fix for f in hits)
+
+
+def test_messages_quote_the_values_in_vietnamese_number_format(tmp_path: Path, good_report: Report):
+    report = copy.deepcopy(good_report)
+    report["tong_hop"]["members_total"] = 3790
+    [finding] = [f for f in validate(tmp_path, report).findings if f.rule_id == "tong_hop.matches_detail"]
+    assert finding.message == (
+        "«Tổng số đảng viên» trong trang tổng hợp là 3.790, nhưng cộng từ các trang chi tiết được 3.792."
+    )
+
+
+def test_a_missing_required_column_is_named_once_not_on_every_row(tmp_path: Path, good_report: Report):
+    from openpyxl import load_workbook
+
+    path = write_xlsx(tmp_path / "thieu_cot.xlsx", good_report)
+    workbook = load_workbook(path)
+    branches = workbook["chi_bo"]
+    column = [cell.value for cell in branches[1]].index("Có chi ủy") + 1
+    branches.delete_cols(column)
+    workbook.save(path)
+    outcome = validate_report(read_report(path))
+    assert [(f.rule_id, f.sheet, f.value) for f in outcome.findings] == [("bao_cao.thieu_cot", "chi_bo", "Có chi ủy")]
+    assert outcome.findings[0].message == "Trang «chi_bo» thiếu cột hoặc chỉ tiêu bắt buộc «Có chi ủy»."
+
+
+def test_every_rule_in_the_catalogue_has_a_failing_case_here():
+    field_rule_suffixes = (".bat_buoc", ".so_nguyen", ".danh_muc", ".dinh_dang", ".khoa_trung")
+    tested = {rule_id for rule_id, _ in CASES} | {"bao_cao.thieu_cot"}
+    cross_rules = {r.rule_id for r in all_rules() if not r.rule_id.endswith(field_rule_suffixes)}
+    assert cross_rules <= tested
