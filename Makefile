@@ -15,7 +15,7 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/chibo run
+	$(BIN)/chibo run --sample
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -368,7 +368,8 @@ def read_report(path: Path, contract: Contract | None = None) -> ParsedReport:
         matrices = csv_zip_matrices(path)
     else:
         raise UnreadableReport(
-            f"Định dạng tệp «{path.suffix}» không được nhận. Hãy gửi lại dưới dạng tệp .xlsx hoặc tệp .zip chứa các tệp CSV.",
+            f"Định dạng tệp «{path.suffix}» không được nhận. "
+            "Hãy gửi lại dưới dạng tệp .xlsx hoặc tệp .zip chứa các tệp CSV.",
             f"unsupported suffix {path.suffix!r} for {path.name}",
         )
     return read_sheets(contract, path.name, matrices)

@@ -17,7 +17,14 @@ from ingestion.workbook import write_csv_folder, write_csv_zip, write_xlsx
 
 @pytest.mark.parametrize(
     ("cell", "expected"),
-    [("3.792", "3792"), ("3792", "3792"), ("3 792", "3792"), (3792.0, "3792"), ("1.234.567", "1234567"), (" 42 ", "42")],
+    [
+        ("3.792", "3792"),
+        ("3792", "3792"),
+        ("3 792", "3792"),
+        (3792.0, "3792"),
+        ("1.234.567", "1234567"),
+        (" 42 ", "42"),
+    ],
 )
 def test_counts_accept_vietnamese_formatting(cell, expected):
     assert normalise_integer(cell) == expected
@@ -74,7 +81,7 @@ def test_xlsx_csv_zip_and_csv_folder_read_into_identical_rows(tmp_path: Path):
 def test_headers_match_whatever_case_spacing_and_diacritics(tmp_path: Path):
     csv_text = (
         "MA TCCSD,  ten tccsđ ,LOẠI HÌNH,khoi,Đảng viên - TỔNG SỐ,dang vien - chinh thuc,Đảng viên -  Dự bị\n"
-        "A1,Xã A,Đảng bộ cơ sở,xa_phuong_thi_tran,\"1.010\",1000,10\n"
+        'A1,Xã A,Đảng bộ cơ sở,xa_phuong_thi_tran,"1.010",1000,10\n'
     )
     folder = tmp_path / "bao_cao"
     folder.mkdir()

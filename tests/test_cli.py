@@ -1,0 +1,55 @@
+"""The `chibo` command as a submitter or staff member uses it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chibo.cli import EXIT_ACCEPTED, EXIT_REJECTED, EXIT_UNREADABLE, format_table, main
+from ingestion.samples import muong_khuong_2023, muong_nhe_2016
+from ingestion.workbook import write_csv_zip, write_xlsx
+
+
+def test_template_writes_a_workbook_that_reads_back_with_every_sheet(tmp_path: Path, capsys):
+    output = tmp_path / "mau.xlsx"
+    assert main(["template", str(output)]) == EXIT_ACCEPTED
+    assert output.exists()
+    assert main(["validate", str(output)]) == EXIT_REJECTED  # blank: required values missing
+    printed = capsys.readouterr().out
+    assert "Thiếu «Tỉnh»" in printed
+
+
+def test_validate_accepts_a_good_report_and_shows_how_it_was_read(tmp_path: Path, capsys):
+    path = write_csv_zip(tmp_path / "mk.zip", muong_khuong_2023())
+    assert main(["validate", str(path)]) == EXIT_ACCEPTED
+    printed = capsys.readouterr().out
+    assert "«Đảng viên - Tổng số» → members_total" in printed
+    assert "243 dòng số liệu" in printed
+    assert "HỢP LỆ" in printed
+
+
+def test_validate_rejects_with_rows_and_how_to_fix(tmp_path: Path, capsys):
+    path = write_xlsx(tmp_path / "mn.xlsx", muong_nhe_2016())
+    assert main(["validate", str(path)]) == EXIT_REJECTED
+    printed = capsys.readouterr().out
+    assert "BỊ TỪ CHỐI — 4 lỗi" in printed
+    assert "trang tong_hop, dòng 5" in printed
+    assert "Cách sửa:" in printed
+
+
+@pytest.mark.parametrize("content", [b"", b"garbage"])
+def test_validate_unreadable_file_exits_2(tmp_path: Path, capsys, content):
+    path = tmp_path / "hong.xlsx"
+    path.write_bytes(content)
+    assert main(["validate", str(path)]) == EXIT_UNREADABLE
+    assert "KHÔNG ĐỌC ĐƯỢC TỆP" in capsys.readouterr().out
+
+
+def test_validate_missing_file_exits_2(tmp_path: Path, capsys):
+    assert main(["validate", str(tmp_path / "khong_co.xlsx")]) == EXIT_UNREADABLE
+
+
+def test_totals_table_uses_vietnamese_number_format():
+    table = format_table([("report_year", "Năm"), ("members_total", "Đảng viên"), ("pct", "%")], [(2023, 3792, 73.2)])
+    assert table.splitlines()[-1].split() == ["2023", "3.792", "73,2"]

@@ -1,0 +1,36 @@
+"""The DAG file: thin, cheap to import, scheduled as the issue says, writers in the one-slot pool."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from chibo.local_airflow import DAG_FILE, DUCKDB_POOL, load_dag
+
+HEAVY_MODULES = ("great_expectations", "dbt", "duckdb", "pandas", "python_calamine")
+
+
+def test_parsing_the_dag_file_imports_no_heavy_library():
+    code = (
+        "import runpy, sys; runpy.run_path(sys.argv[1]); "
+        f"print(','.join(m for m in {HEAVY_MODULES!r} if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code, str(DAG_FILE)], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == ""
+
+
+def test_schedule_and_task_order():
+    dag = load_dag()
+    assert dag.dag_id == "nightly_consolidation"
+    assert dag.catchup is False
+    assert str(dag.timezone.name) == "Asia/Ho_Chi_Minh"
+    assert dag.timetable.expression == "0 2 * * *"
+    assert str(dag.timetable.timezone.name) == "Asia/Ho_Chi_Minh"
+    order = [t.task_id for t in dag.topological_sort()]
+    assert order == ["discover", "ingest", "validate", "dbt_build", "alert"]
+
+
+def test_every_task_touching_the_warehouse_is_in_the_one_slot_pool():
+    dag = load_dag()
+    pools = {t.task_id: t.pool for t in dag.tasks}
+    assert {task for task, pool in pools.items() if pool == DUCKDB_POOL} == {"ingest", "validate", "dbt_build", "alert"}
