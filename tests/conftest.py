@@ -3,17 +3,16 @@ a temporary folder here, before any test can import it."""
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from chibo.local_airflow import prepare_environment  # noqa: E402 - imports no Airflow
+
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="chibo-airflow-"))
-os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
-os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
-os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
+prepare_environment(_AIRFLOW_HOME)  # AIRFLOW_HOME, dags folder, no examples: before Airflow is imported
 
 from chibo.smtp_sink import CollectingHandler, smtp_sink  # noqa: E402
 from ingestion.config import Settings, load_settings  # noqa: E402
