@@ -10,6 +10,7 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -35,7 +36,8 @@ class CollectingHandler:
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
         if self.outbox is not None:
             self.outbox.mkdir(parents=True, exist_ok=True)
-            (self.outbox / f"{len(self.received):03d}.eml").write_bytes(envelope.original_content)
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+            (self.outbox / f"{stamp}-{len(self.received):03d}.eml").write_bytes(envelope.original_content)
         return "250 Message accepted for delivery"
 
 

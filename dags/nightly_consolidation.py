@@ -7,10 +7,13 @@ one-slot pool ``chibo_duckdb``: DuckDB allows one writing process.
 
 from __future__ import annotations
 
+import logging
+
 import pendulum
 from airflow.sdk import dag, get_current_context, task
 
 DUCKDB_POOL = "chibo_duckdb"
+log = logging.getLogger(__name__)
 
 
 def _settings():
@@ -76,6 +79,7 @@ def nightly_consolidation():
             return []
         with SmtpHook(smtp_conn_id=settings.smtp_conn_id) as hook:
             for message in alerts:
+                log.info("alert to %s:\n%s", ", ".join(message.recipients), message.text)
                 hook.send_email_smtp(
                     to=list(message.recipients),
                     subject=message.subject,

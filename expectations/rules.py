@@ -23,7 +23,7 @@ YEAR_PATTERN = r"^(?:19[5-9]\d|20\d\d)$"
 
 @dataclass(frozen=True)
 class Rule:
-    """One check. ``kind`` and ``params`` say which GX expectation to build (see suites.py)."""
+    """One check. ``kind`` and ``params`` say which GX expectation to build (see runner.py)."""
 
     rule_id: str
     frame: str

@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from ingestion.contract import fold
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = REPO_ROOT / "chibo.yaml"
 
@@ -33,10 +35,18 @@ class Settings:
     operators: tuple[str, ...]
 
     def recipients_for(self, province: str | None) -> tuple[str, ...]:
-        """Addresses for a province's alert; the operators when the province is unknown."""
-        if province and province in self.recipients:
-            return self.recipients[province]
+        """Addresses for a province's alert, matched whatever the case, diacritics or "Tỉnh" prefix;
+        the operators when the province is unknown."""
+        wanted = province_match_key(province)
+        for configured, addresses in self.recipients.items():
+            if wanted and province_match_key(configured) == wanted:
+                return addresses
         return self.operators
+
+
+def province_match_key(province: str | None) -> str:
+    folded = fold(province or "")
+    return folded.removeprefix("tinh ").strip()
 
 
 def _resolve(base: Path, value: str) -> Path:

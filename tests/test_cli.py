@@ -53,3 +53,14 @@ def test_validate_missing_file_exits_2(tmp_path: Path, capsys):
 def test_totals_table_uses_vietnamese_number_format():
     table = format_table([("report_year", "Năm"), ("members_total", "Đảng viên"), ("pct", "%")], [(2023, 3792, 73.2)])
     assert table.splitlines()[-1].split() == ["2023", "3.792", "73,2"]
+
+
+def test_alert_recipients_match_province_whatever_its_spelling():
+    from ingestion.config import load_settings
+
+    settings = load_settings()
+    expected = settings.recipients["Lào Cai"]
+    for spelling in ["Lào Cai", "Tỉnh Lào Cai", "LAO CAI", "lào  cai"]:
+        assert settings.recipients_for(spelling) == expected
+    assert settings.recipients_for("Hà Giang") == settings.operators
+    assert settings.recipients_for(None) == settings.operators
