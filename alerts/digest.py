@@ -98,9 +98,15 @@ def report_title(report: RejectedReport) -> str:
     return f"{committee} — {year}{version} (tệp {report.file_name})"
 
 
+def greeting(province: str) -> str:
+    if province == UNKNOWN_PROVINCE:
+        return "Kính gửi bộ phận vận hành hệ thống chibo (các tệp dưới đây không đọc được nên chưa rõ của tỉnh nào),"
+    return f"Kính gửi Ban Tổ chức Tỉnh ủy {province},"
+
+
 def text_body(province: str, reports: list[RejectedReport], night: str) -> str:
     lines = [
-        f"Kính gửi Ban Tổ chức Tỉnh ủy {province},",
+        greeting(province),
         "",
         f"Lần tổng hợp {night} có {len(reports)} báo cáo bị từ chối. Các báo cáo này được lưu lại "
         "nhưng chưa được đưa vào số liệu tổng hợp. Đề nghị đồng chí liên hệ đơn vị báo cáo để sửa "
@@ -123,7 +129,7 @@ def html_body(province: str, reports: list[RejectedReport], night: str) -> str:
     escape = html.escape
     parts = [
         '<html><body style="font-family: Arial, sans-serif">',
-        f"<p>Kính gửi Ban Tổ chức Tỉnh ủy {escape(province)},</p>",
+        f"<p>{escape(greeting(province))}</p>",
         f"<p>Lần tổng hợp {escape(night)} có <b>{len(reports)} báo cáo bị từ chối</b>. Các báo cáo này "
         "được lưu lại nhưng chưa được đưa vào số liệu tổng hợp. Đề nghị đồng chí liên hệ đơn vị báo "
         "cáo để sửa các lỗi dưới đây và gửi lại.</p>",
