@@ -13,9 +13,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from chibo.local_airflow import DAG_FILE
+from ingestion.config import load_settings
 from ingestion.samples import muong_khuong_2023
 from ingestion.workbook import write_xlsx
 
@@ -56,7 +58,16 @@ def main() -> int:
     from ingestion.warehouse import connect
 
     work = Path(tempfile.mkdtemp(prefix="chibo-bench-"))
-    inbox, archive, warehouse = work / "inbox", work / "archive", work / "warehouse.duckdb"
+    settings = replace(
+        load_settings(),
+        inbox=work / "inbox",
+        archive=work / "archive",
+        quarantine=work / "quarantine",
+        warehouse=work / "warehouse.duckdb",
+        work_dir=work,
+        settle_probe_seconds=0,
+    )
+    inbox, warehouse = settings.inbox, settings.warehouse
     inbox.mkdir()
     rows = write_inbox(inbox)
     one_file = sorted(inbox.iterdir())[0]
@@ -71,7 +82,7 @@ def main() -> int:
         figures.append(
             (
                 f"intake: hash, archive, read, load {REPORTS} reports ({rows:,} rows)",
-                timed(lambda: ingest_inbox(connection, inbox, archive, "bench")),
+                timed(lambda: ingest_inbox(connection, settings, "bench")),
             )
         )
         import great_expectations  # noqa: F401 - import cost measured separately below

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from ingestion.contract import fold
+from ingestion.guards import Limits
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = REPO_ROOT / "chibo.yaml"
@@ -18,6 +19,7 @@ DEFAULT_CONFIG_PATH = REPO_ROOT / "chibo.yaml"
 PATH_OVERRIDES = {
     "inbox": "CHIBO_INBOX",
     "archive": "CHIBO_ARCHIVE",
+    "quarantine": "CHIBO_QUARANTINE",
     "warehouse": "CHIBO_WAREHOUSE",
     "work_dir": "CHIBO_WORK_DIR",
 }
@@ -27,12 +29,15 @@ PATH_OVERRIDES = {
 class Settings:
     inbox: Path
     archive: Path
+    quarantine: Path
     warehouse: Path
     work_dir: Path
     smtp_conn_id: str
     mail_from: str
     recipients: Mapping[str, tuple[str, ...]]
     operators: tuple[str, ...]
+    settle_probe_seconds: float = 2.0
+    limits: Limits = field(default_factory=Limits)
 
     def recipients_for(self, province: str | None) -> tuple[str, ...]:
         """Addresses for a province's alert, matched whatever the case, diacritics or "Tỉnh" prefix;
@@ -59,9 +64,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     config_path = Path(environ.get("CHIBO_CONFIG", DEFAULT_CONFIG_PATH))
     document: dict[str, Any] = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
     base = config_path.resolve().parent
+    defaults = {"quarantine": "var/quarantine"}
     paths = {
-        key: _resolve(base, environ.get(variable) or document["paths"][key]) for key, variable in PATH_OVERRIDES.items()
+        key: _resolve(base, environ.get(variable) or document["paths"].get(key) or defaults[key])
+        for key, variable in PATH_OVERRIDES.items()
     }
+    intake = document.get("intake") or {}
     smtp = document.get("smtp", {})
     alerts = document.get("alerts", {})
     return Settings(
@@ -70,4 +78,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         mail_from=environ.get("CHIBO_MAIL_FROM") or smtp.get("mail_from", "chibo@example.org"),
         recipients={p: tuple(a) for p, a in (alerts.get("recipients") or {}).items()},
         operators=tuple(alerts.get("operators") or ()),
+        settle_probe_seconds=float(environ.get("CHIBO_SETTLE_PROBE_SECONDS") or intake.get("settle_probe_seconds", 2)),
+        limits=Limits(**(intake.get("limits") or {})),
     )

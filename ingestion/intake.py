@@ -9,17 +9,23 @@ other: nothing is lost and the night goes on.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import os
 import shutil
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
 import pandas as pd
 
 from ingestion.contract import Contract, fold, load_contract, raw_columns
-from ingestion.reader import ParsedReport, UnreadableReport, read_report
+from ingestion.errors import UnreadableReport
+from ingestion.guards import Limits
+from ingestion.reader import ParsedReport, read_report
 from ingestion.warehouse import RAW_SCHEMA, REGISTRY_TABLES, ensure_schema
 
 log = logging.getLogger(__name__)
@@ -46,28 +52,53 @@ COMMITTEE_PREFIXES = (
 FIRST_COMMUNE_LEVEL_YEAR = 2025
 
 
+class IntakeSettings(Protocol):
+    """What intake needs of the deployment settings (ingestion.config.Settings has it all)."""
+
+    inbox: Path
+    archive: Path
+    quarantine: Path
+    limits: Limits
+    settle_probe_seconds: float
+
+
 @dataclass(frozen=True)
 class IntakeResult:
     file_name: str
     submission_id: str
-    status: str  # "new" | "duplicate" | "unreadable"
+    status: str  # "new" | "duplicate" | "unreadable" | "in_progress" | "failed"
     message: str = ""
 
 
 def discover(inbox: Path) -> list[Path]:
-    """Candidate submissions in the inbox: files and CSV folders, hidden and lock files skipped."""
+    """Candidate submissions in the inbox: files, CSV folders and links; hidden and Office lock files skipped.
+
+    A name starting with ".." is not hidden but suspicious: it is kept, and refused by the guards.
+    """
     if not inbox.exists():
         return []
-    return sorted(entry for entry in inbox.iterdir() if not entry.name.startswith(IGNORED_PREFIXES))
+    return sorted(entry for entry in inbox.iterdir() if entry.name.startswith("..") or not is_ignored(entry.name))
+
+
+def is_ignored(name: str) -> bool:
+    return name.startswith(IGNORED_PREFIXES)
 
 
 def fingerprint(path: Path) -> str:
-    """sha256 of a file, or of a CSV folder's member names and contents."""
+    """sha256 of a file, of a CSV folder's member names and contents, or of a link's target text.
+
+    Links are never followed, inside a folder either.
+    """
     digest = hashlib.sha256()
-    if path.is_dir():
-        for member in sorted(p for p in path.rglob("*") if p.is_file()):
+    if path.is_symlink():
+        digest.update(b"symlink:" + os.fsencode(os.readlink(path)))
+    elif path.is_dir():
+        for member in sorted(path.rglob("*")):
             digest.update(member.relative_to(path).as_posix().encode())
-            digest.update(member.read_bytes())
+            if member.is_symlink():
+                digest.update(b"symlink:" + os.fsencode(os.readlink(member)))
+            elif member.is_file():
+                digest.update(member.read_bytes())
     else:
         with path.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
@@ -211,23 +242,68 @@ def sheet_records(report: ParsedReport, submission_id: str) -> list[dict[str, ob
     ]
 
 
-def take_in(
-    connection: duckdb.DuckDBPyConnection, path: Path, archive: Path, run_id: str, contract: Contract
+def quarantine_copy(path: Path, quarantine: Path, sha256: str, error: UnreadableReport) -> Path:
+    """Keep a refused file (or, for a link, a record of it) under its hash, with the reason beside it."""
+    quarantine.mkdir(parents=True, exist_ok=True)
+    reason = {
+        "file_name": path.name,
+        "sha256": sha256,
+        "refused_at": datetime.now(UTC).isoformat(),
+        "message_vi": error.message_vi,
+        "detail": error.detail,
+    }
+    if path.is_symlink():
+        reason["link_target"] = os.readlink(path)
+        target = quarantine / f"{sha256}.link.json"
+        target.write_text(json.dumps(reason, ensure_ascii=False, indent=2), encoding="utf-8")
+        return target
+    target = quarantine / f"{sha256}{'' if path.is_dir() else path.suffix.lower()}"
+    if not target.exists():
+        if path.is_dir():
+            shutil.copytree(path, target, symlinks=True)
+        else:
+            shutil.copy2(path, target)
+    (quarantine / f"{sha256}.json").write_text(json.dumps(reason, ensure_ascii=False, indent=2), encoding="utf-8")
+    return target
+
+
+def link_refusal(path: Path) -> UnreadableReport:
+    return UnreadableReport(
+        "Trong hộp thư có một liên kết (shortcut) thay cho tệp báo cáo thật; liên kết không được mở. "
+        "Hãy chép chính tệp báo cáo vào hộp thư.",
+        f"{path.name} is a symbolic link to {os.readlink(path)!r}; not followed",
+    )
+
+
+def register_refused(
+    connection: duckdb.DuckDBPyConnection, path: Path, sha256: str, where: Path, run_id: str, error: UnreadableReport
 ) -> IntakeResult:
-    """Register and load one submission in its own transaction."""
+    log.warning("refused submission %s (%s): %s", path.name, sha256[:16], error.detail)
+    connection.execute("BEGIN TRANSACTION")
+    insert_rows(connection, "submissions", [unreadable_record(path, sha256, where, run_id, error)])
+    connection.execute("COMMIT")
+    return IntakeResult(path.name, sha256[:16], "unreadable", error.message_vi)
+
+
+def take_in(
+    connection: duckdb.DuckDBPyConnection, path: Path, settings: IntakeSettings, run_id: str, contract: Contract
+) -> IntakeResult:
+    """Register and load one submission in its own transaction; refused files go to quarantine."""
     sha256 = fingerprint(path)
     submission_id = sha256[:16]
     if is_registered(connection, submission_id):
         return IntakeResult(path.name, submission_id, "duplicate", "đã nhận trước đây")
-    archived = archive_copy(path, archive, sha256)
+    if path.is_symlink():
+        error = link_refusal(path)
+        return register_refused(
+            connection, path, sha256, quarantine_copy(path, settings.quarantine, sha256, error), run_id, error
+        )
     try:
-        report = read_report(path, contract)
+        report = read_report(path, contract, settings.limits)
     except UnreadableReport as error:
-        log.warning("unreadable submission %s: %s", path.name, error.detail)
-        connection.execute("BEGIN TRANSACTION")
-        insert_rows(connection, "submissions", [unreadable_record(path, sha256, archived, run_id, error)])
-        connection.execute("COMMIT")
-        return IntakeResult(path.name, submission_id, "unreadable", error.message_vi)
+        where = quarantine_copy(path, settings.quarantine, sha256, error)
+        return register_refused(connection, path, sha256, where, run_id, error)
+    archived = archive_copy(path, settings.archive, sha256)
     connection.execute("BEGIN TRANSACTION")
     try:
         insert_rows(connection, "submissions", [submission_record(report, sha256, archived, run_id, connection)])
@@ -242,21 +318,40 @@ def take_in(
     return IntakeResult(path.name, submission_id, "new")
 
 
+def file_state(path: Path) -> tuple[int, int]:
+    """Size and modification time, of the link itself for a link (never followed)."""
+    if path.is_dir() and not path.is_symlink():
+        members = [p.lstat() for p in path.rglob("*")]
+        return sum(m.st_size for m in members), max((m.st_mtime_ns for m in members), default=0)
+    status = path.lstat()
+    return status.st_size, status.st_mtime_ns
+
+
+def settled(paths: list[Path], probe_seconds: float) -> tuple[list[Path], list[Path]]:
+    """Split paths into those at rest and those still being written (size or time changed during the probe)."""
+    before = {path: file_state(path) for path in paths}
+    if probe_seconds > 0 and paths:
+        time.sleep(probe_seconds)
+    still_moving = [
+        path for path in paths if not path.exists() and not path.is_symlink() or file_state(path) != before[path]
+    ]
+    return [path for path in paths if path not in still_moving], still_moving
+
+
 def ingest_inbox(
-    connection: duckdb.DuckDBPyConnection,
-    inbox: Path,
-    archive: Path,
-    run_id: str,
-    contract: Contract | None = None,
+    connection: duckdb.DuckDBPyConnection, settings: IntakeSettings, run_id: str, contract: Contract | None = None
 ) -> list[IntakeResult]:
-    """Take in every submission of the inbox; one file's failure never stops the others."""
+    """Take in every settled submission of the inbox; one file's failure never stops the others."""
     contract = contract or load_contract()
     ensure_schema(connection, contract)
-    results: list[IntakeResult] = []
-    for path in discover(inbox):
+    ready, moving = settled(discover(settings.inbox), settings.settle_probe_seconds)
+    results = [IntakeResult(path.name, "", "in_progress", "tệp đang được chép, để lại cho lần sau") for path in moving]
+    for path in moving:
+        log.info("left %s for the next run: still being written", path.name)
+    for path in ready:
         try:
-            results.append(take_in(connection, path, archive, run_id, contract))
+            results.append(take_in(connection, path, settings, run_id, contract))
         except Exception as error:  # noqa: BLE001 - a bug on one file must not lose the night
             log.exception("intake failed for %s", path.name)
-            results.append(IntakeResult(path.name, "", "unreadable", f"lỗi hệ thống khi đọc tệp: {error}"))
+            results.append(IntakeResult(path.name, "", "failed", f"lỗi hệ thống khi đọc tệp: {error}"))
     return results

@@ -23,7 +23,7 @@ def discover_submissions(settings: Settings) -> list[str]:
 
 def ingest(settings: Settings, run_id: str) -> list[dict[str, str]]:
     with connect(settings.warehouse) as connection:
-        results = ingest_inbox(connection, settings.inbox, settings.archive, run_id)
+        results = ingest_inbox(connection, settings, run_id)
     for result in results:
         log.info("intake %s: %s %s", result.file_name, result.status, result.message)
     return [asdict(result) for result in results]

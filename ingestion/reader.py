@@ -1,4 +1,4 @@
-"""Read a submission (.xlsx workbook, folder of CSVs or .zip of CSVs) into contract-shaped rows.
+"""Read a submission (.xlsx/.xlsm/.xls/.ods workbook, CSV, folder or .zip of CSVs) into contract-shaped rows.
 
 The reader maps each sheet and column to the contract, normalises values to canonical text
 (``"3.792"`` → ``"3792"``, grade labels → codes, "Có" → ``"true"``) and keeps values it cannot
@@ -13,16 +13,22 @@ import io
 import re
 import unicodedata
 import zipfile
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 from ingestion.contract import Contract, Field, Sheet, fold, load_contract
+from ingestion.errors import UnreadableReport
+from ingestion.guards import Limits, sniff
+from ingestion.legacy_text import repair_text
+
+__all__ = ["ParsedReport", "ParsedRow", "ParsedSheet", "UnreadableReport", "read_report"]
 
 CSV_SUFFIX = ".csv"
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 TOTALS_ROW_LABELS = frozenset({"cong", "tong cong", "tong so", "tong"})
 HEADER_SEARCH_ROWS = 20
 TRUE_WORDS = frozenset({"co", "x", "1", "true", "yes", "c", "dung"})
@@ -31,15 +37,6 @@ GROUPED_INTEGER = re.compile(r"^\d{1,3}([.,\s]\d{3})+$")
 DAY_FIRST_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 
 Cell = Any
-
-
-class UnreadableReport(Exception):
-    """The file cannot be read as a report. ``message_vi`` is shown to staff, ``detail`` is logged."""
-
-    def __init__(self, message_vi: str, detail: str) -> None:
-        super().__init__(detail)
-        self.message_vi = message_vi
-        self.detail = detail
 
 
 @dataclass
@@ -183,17 +180,53 @@ def normalise_value(contract: Contract, field_: Field, value: Cell) -> dict[str,
     return {field_.name: text}
 
 
+# ---------------------------------------------------------------- cell text repair
+
+
+def repair_matrix(matrix: Sequence[Sequence[Cell]]) -> tuple[list[list[Cell]], Counter[str]]:
+    """Text cells repaired: legacy TCVN3/VNI text converted, decomposed (NFD) text composed (NFC).
+
+    Returns the repaired cells and how many cells each conversion touched, for the reading notes.
+    """
+    conversions: Counter[str] = Counter()
+    repaired_rows: list[list[Cell]] = []
+    for row in matrix:
+        repaired_row: list[Cell] = []
+        for cell in row:
+            if isinstance(cell, str) and cell:
+                text, legacy = repair_text(cell)
+                if legacy is not None:
+                    conversions[legacy] += 1
+                elif text != cell:
+                    conversions["NFC"] += 1
+                cell = text
+            repaired_row.append(cell)
+        repaired_rows.append(repaired_row)
+    return repaired_rows, conversions
+
+
+def conversion_notes(conversions: Counter[str]) -> list[str]:
+    names = {
+        "TCVN3": "chuyển mã TCVN3 (.VnTime) sang Unicode",
+        "VNI": "chuyển mã VNI sang Unicode",
+        "NFC": "chuẩn hóa Unicode dựng sẵn (NFC)",
+    }
+    return [f"{names.get(kind, kind)}: {count} ô" for kind, count in sorted(conversions.items())]
+
+
 # ---------------------------------------------------------------- layout
 
 
-def match_field(sheet: Sheet, header: Cell) -> Field | None:
+def header_index(sheet: Sheet) -> dict[str, Field]:
+    """Folded spelling → field, for one sheet."""
+    return {fold(spelling): field_ for field_ in sheet.fields for spelling in field_.spellings()}
+
+
+def match_field(sheet: Sheet, header: Cell, index: dict[str, Field] | None = None) -> Field | None:
     folded = fold(clean_text(header) or "")
     if not folded:
         return None
-    for field_ in sheet.fields:
-        if folded in {fold(s) for s in field_.spellings()}:
-            return field_
-    return None
+    return (index if index is not None else header_index(sheet)).get(folded)
 
 
 def match_sheet(contract: Contract, source_name: str) -> Sheet | None:
@@ -204,12 +237,60 @@ def match_sheet(contract: Contract, source_name: str) -> Sheet | None:
     return None
 
 
-def find_header_row(sheet: Sheet, matrix: Sequence[Sequence[Cell]]) -> int | None:
-    """Index of the first row (within the first rows) naming at least two contract fields."""
-    for index, row in enumerate(matrix[:HEADER_SEARCH_ROWS]):
-        if sum(1 for cell in row if match_field(sheet, cell)) >= 2:
-            return index
-    return None
+def header_labels(matrix: Sequence[Sequence[Cell]], row_index: int) -> list[list[str]]:
+    """Candidate labels of each column if the header ends on ``row_index``.
+
+    Handles two-row headers: a group cell ("Đảng viên", merged over several columns, so only its first
+    cell holds the text) above "Tổng số | Chính thức | Dự bị", and single headers merged down over both
+    rows. Each column gets, most specific first: group + own label, own label, label of the row above.
+    """
+    own = [clean_text(cell) for cell in matrix[row_index]]
+    above = [clean_text(cell) for cell in matrix[row_index - 1]] if row_index > 0 else []
+    width = max(len(own), len(above))
+    own += [None] * (width - len(own))
+    above += [None] * (width - len(above))
+    labels: list[list[str]] = []
+    group: str | None = None
+    for column in range(width):
+        if above[column] is not None:
+            group = above[column]
+        elif own[column] is None:
+            group = None
+        candidates: list[str] = []
+        if own[column] is not None and group is not None:
+            candidates.append(f"{group} - {own[column]}")
+        if own[column] is not None:
+            candidates.append(own[column])
+        if own[column] is None and above[column] is not None:
+            candidates.append(above[column])
+        labels.append(candidates)
+    return labels
+
+
+def map_columns(sheet: Sheet, labels: list[list[str]], index: dict[str, Field]) -> dict[int, tuple[Field, str]]:
+    """Column position → (field, header as written), first match per field."""
+    mapped: dict[int, tuple[Field, str]] = {}
+    taken: set[str] = set()
+    for position, candidates in enumerate(labels):
+        for label in candidates:
+            field_ = match_field(sheet, label, index)
+            if field_ is not None and field_.name not in taken:
+                mapped[position] = (field_, label)
+                taken.add(field_.name)
+                break
+    return mapped
+
+
+def find_header(
+    sheet: Sheet, matrix: Sequence[Sequence[Cell]], index: dict[str, Field]
+) -> tuple[int, dict[int, tuple[Field, str]]] | None:
+    """The header row (its last row, for a two-row header) naming the most contract fields (at least two)."""
+    best: tuple[int, dict[int, tuple[Field, str]]] | None = None
+    for row_index in range(min(HEADER_SEARCH_ROWS, len(matrix))):
+        mapped = map_columns(sheet, header_labels(matrix, row_index), index)
+        if len(mapped) >= 2 and (best is None or len(mapped) > len(best[1])):
+            best = (row_index, mapped)
+    return best
 
 
 def is_blank(row: Sequence[Cell]) -> bool:
@@ -221,77 +302,103 @@ def is_totals_row(row: Sequence[Cell]) -> bool:
     return first is not None and fold(first) in TOTALS_ROW_LABELS
 
 
+def is_header_continuation(row: Sequence[Cell], mapped: dict[int, tuple[Field, str]]) -> bool:
+    """A row right under the header that only repeats header words (the lower half of a merged header)."""
+    texts = [clean_text(cell) for cell in row]
+    return all(text is None or not any(ch.isdigit() for ch in text) for text in texts) and any(
+        text is not None and fold(text) in {fold(label) for _, label in mapped.values()} for text in texts
+    )
+
+
 def read_table(contract: Contract, sheet: Sheet, source_name: str, matrix: Sequence[Sequence[Cell]]) -> ParsedSheet:
-    header_index = find_header_row(sheet, matrix)
-    parsed = ParsedSheet(sheet.name, source_name, None if header_index is None else header_index + 1, [])
-    if header_index is None:
+    index = header_index(sheet)
+    found = find_header(sheet, matrix, index)
+    if found is None:
+        parsed = ParsedSheet(sheet.name, source_name, None, [])
         parsed.missing_required = [f.name for f in sheet.fields if f.required]
         parsed.notes.append("không tìm thấy dòng tiêu đề cột")
         return parsed
-    positions: dict[int, Field] = {}
-    for position, header in enumerate(matrix[header_index]):
-        field_ = match_field(sheet, header)
-        if field_ is not None and field_.name not in parsed.columns:
-            positions[position] = field_
-            parsed.columns[field_.name] = clean_text(header) or ""
-        elif clean_text(header) is not None:
-            parsed.notes.append(f"bỏ qua cột không có trong mẫu: «{clean_text(header)}»")
+    header_row, mapped = found
+    parsed = ParsedSheet(sheet.name, source_name, header_row + 1, [])
+    parsed.columns = {field_.name: label for field_, label in mapped.values()}
+    positions = {field_.name: position for position, (field_, _) in mapped.items()}
+    for position, candidates in enumerate(header_labels(matrix, header_row)):
+        if position not in mapped and candidates:
+            parsed.notes.append(f"bỏ qua cột không có trong mẫu: «{candidates[0]}»")
     parsed.missing_required = [f.name for f in sheet.fields if f.required and f.name not in parsed.columns]
-    for index in range(header_index + 1, len(matrix)):
-        row = matrix[index]
+    if header_row > 0 and any(" - " in label for label in parsed.columns.values()):
+        parsed.notes.append(f"tiêu đề cột hai dòng (dòng {header_row} và {header_row + 1})")
+    for row_number in range(header_row + 1, len(matrix)):
+        row = matrix[row_number]
         if is_blank(row):
             continue
         if is_totals_row(row):
-            parsed.notes.append(f"bỏ dòng tổng cộng ở dòng {index + 1}")
+            parsed.notes.append(f"bỏ dòng tổng cộng ở dòng {row_number + 1}")
             continue
         values: dict[str, str | None] = {}
         for field_ in sheet.fields:
-            position = next((p for p, f in positions.items() if f is field_), None)
+            position = positions.get(field_.name)
             cell = row[position] if position is not None and position < len(row) else None
             values.update(normalise_value(contract, field_, cell))
-        parsed.rows.append(ParsedRow(index + 1, values))
+        parsed.rows.append(ParsedRow(row_number + 1, values))
     return parsed
 
 
 def read_key_value(contract: Contract, sheet: Sheet, source_name: str, matrix: Sequence[Sequence[Cell]]) -> ParsedSheet:
     parsed = ParsedSheet(sheet.name, source_name, None, [])
-    for index, row in enumerate(matrix):
+    index = header_index(sheet)
+    ignored_headers = {fold("Chỉ tiêu"), fold("Giá trị")}
+    for row_number, row in enumerate(matrix):
         cells = [cell for cell in row if clean_text(cell) is not None]
         if not cells:
             continue
-        field_ = match_field(sheet, cells[0])
+        field_ = match_field(sheet, cells[0], index)
         if field_ is None:
-            if fold(clean_text(cells[0]) or "") not in {fold("Chỉ tiêu"), fold("Giá trị")}:
-                parsed.notes.append(f"bỏ qua dòng {index + 1}: «{clean_text(cells[0])}» không có trong mẫu")
+            if fold(clean_text(cells[0]) or "") not in ignored_headers:
+                parsed.notes.append(f"bỏ qua dòng {row_number + 1}: «{clean_text(cells[0])}» không có trong mẫu")
             continue
         if field_.name in parsed.columns:
-            parsed.notes.append(f"dòng {index + 1}: «{field_.header}» lặp lại, bỏ qua")
+            parsed.notes.append(f"dòng {row_number + 1}: «{field_.header}» lặp lại, bỏ qua")
             continue
         parsed.columns[field_.name] = clean_text(cells[0]) or ""
         value = normalise_value(contract, field_, cells[1] if len(cells) > 1 else None)[field_.name]
         parsed.rows.append(
-            ParsedRow(index + 1, {"header_as_written": clean_text(cells[0]), "field": field_.name, "value": value})
+            ParsedRow(row_number + 1, {"header_as_written": clean_text(cells[0]), "field": field_.name, "value": value})
         )
     parsed.missing_required = [f.name for f in sheet.fields if f.required and f.name not in parsed.columns]
     return parsed
 
 
 def read_sheets(
-    contract: Contract, file_name: str, named_matrices: Iterable[tuple[str, Sequence[Sequence[Cell]]]]
+    contract: Contract,
+    file_name: str,
+    named_matrices: Iterable[tuple[str, Sequence[Sequence[Cell]]]],
+    limits: Limits | None = None,
 ) -> ParsedReport:
+    limits = limits or Limits()
     report = ParsedReport(file_name, {})
-    for source_name, matrix in named_matrices:
+    for source_name, raw_matrix in named_matrices:
         sheet = match_sheet(contract, source_name)
         if sheet is None:
             report.notes.append(f"bỏ qua trang «{source_name}»: không có trong mẫu báo cáo")
             continue
         if sheet.name in report.sheets:
             raise UnreadableReport(
-                f"Trang «{sheet.name}» xuất hiện hai lần trong tệp; hãy giữ lại một trang rồi gửi lại.",
-                f"duplicate sheet {sheet.name} ({source_name})",
+                f"Trang «{sheet.name}» xuất hiện hai lần trong tệp («{report.sheets[sheet.name].source_name}» và "
+                f"«{source_name}»); hãy giữ lại một trang rồi gửi lại.",
+                f"duplicate sheet {sheet.name} ({report.sheets[sheet.name].source_name!r}, {source_name!r})",
             )
+        if len(raw_matrix) > limits.max_rows_per_sheet:
+            raise UnreadableReport(
+                f"Trang «{source_name}» có {len(raw_matrix)} dòng, vượt giới hạn {limits.max_rows_per_sheet} dòng. "
+                "Hãy kiểm tra lại tệp (có thể có dòng thừa đến cuối trang).",
+                f"{file_name}: sheet {source_name!r} has {len(raw_matrix)} rows over {limits.max_rows_per_sheet}",
+            )
+        matrix, conversions = repair_matrix(raw_matrix)
         reader = read_key_value if sheet.layout == "key_value" else read_table
-        report.sheets[sheet.name] = reader(contract, sheet, source_name, matrix)
+        parsed = reader(contract, sheet, source_name, matrix)
+        parsed.notes = conversion_notes(conversions) + parsed.notes
+        report.sheets[sheet.name] = parsed
     if not report.sheets:
         raise UnreadableReport(
             "Tệp không có trang nào theo mẫu báo cáo (thong_tin, to_chuc_co_so, chi_bo, thon_ban, tong_hop). "
@@ -303,73 +410,173 @@ def read_sheets(
 
 # ---------------------------------------------------------------- file formats
 
+SPREADSHEET_ML = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+RELATIONSHIPS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+PACKAGE_RELATIONSHIPS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
-def workbook_matrices(path: Path) -> list[tuple[str, list[list[Cell]]]]:
-    from python_calamine import CalamineWorkbook
 
+def ooxml_sheet_paths(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name → path of its XML part inside an .xlsx/.xlsm."""
+    from xml.etree import ElementTree
+
+    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    relations = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {rel.get("Id"): rel.get("Target", "") for rel in relations.iter(f"{PACKAGE_RELATIONSHIPS}Relationship")}
+    paths: dict[str, str] = {}
+    for sheet in workbook.iter(f"{SPREADSHEET_ML}sheet"):
+        target = targets.get(sheet.get(f"{RELATIONSHIPS}id"), "")
+        paths[sheet.get("name", "")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return paths
+
+
+def uncached_formulas(path: Path) -> list[tuple[str, str]]:
+    """(sheet, cell) of every formula saved without its computed value (files written by some tools)."""
+    from xml.etree import ElementTree
+
+    found: list[tuple[str, str]] = []
+    with zipfile.ZipFile(path) as archive:
+        for sheet_name, part in ooxml_sheet_paths(archive).items():
+            if part not in archive.namelist():
+                continue
+            with archive.open(part) as handle:
+                for _, element in ElementTree.iterparse(handle):
+                    if element.tag == f"{SPREADSHEET_ML}c":
+                        formula = element.find(f"{SPREADSHEET_ML}f")
+                        value = element.find(f"{SPREADSHEET_ML}v")
+                        if formula is not None and (value is None or value.text is None):
+                            found.append((sheet_name, element.get("r", "?")))
+                        element.clear()
+    return found
+
+
+def workbook_matrices(path: Path, kind: str) -> list[tuple[str, list[list[Cell]]]]:
+    from python_calamine import CalamineWorkbook, PasswordError
+
+    if kind == "ooxml":
+        missing = uncached_formulas(path)
+        if missing:
+            cells = ", ".join(f"ô {cell} trang «{sheet}»" for sheet, cell in missing[:10])
+            raise UnreadableReport(
+                f"Tệp có công thức chưa được tính giá trị ({cells}). Hãy mở tệp bằng Excel hoặc LibreOffice, "
+                "để chương trình tính lại, lưu rồi gửi lại.",
+                f"{path.name}: formulas without cached values at {missing[:10]}",
+            )
     try:
         workbook = CalamineWorkbook.from_path(str(path))
-        return [
-            (name, workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)) for name in workbook.sheet_names
-        ]
+        try:
+            return [
+                (name, workbook.get_sheet_by_name(name).to_python(skip_empty_area=False))
+                for name in workbook.sheet_names
+            ]
+        finally:
+            workbook.close()
+    except PasswordError as error:
+        raise UnreadableReport(
+            "Tệp Excel có đặt mật khẩu nên không đọc được. Hãy gỡ mật khẩu rồi gửi lại.",
+            f"{path.name}: password protected: {error}",
+        ) from error
     except Exception as error:  # calamine raises several error types for a broken file
         raise UnreadableReport(
-            "Không đọc được tệp bảng tính: tệp bị hỏng hoặc không phải tệp Excel. "
-            "Hãy mở tệp bằng Excel hoặc LibreOffice, lưu lại dưới dạng .xlsx rồi gửi lại.",
+            "Không đọc được tệp bảng tính: tệp bị hỏng hoặc không phải tệp Excel/LibreOffice. "
+            "Hãy mở tệp bằng Excel hoặc LibreOffice, lưu lại rồi gửi lại.",
             f"calamine could not read {path.name}: {type(error).__name__}: {error}",
         ) from error
 
 
-def decode_csv(data: bytes, name: str) -> list[list[str]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
+def decode_csv(data: bytes, name: str) -> tuple[list[list[str]], str]:
+    """CSV bytes → rows, trying UTF-8 (with or without BOM), UTF-16 (BOM) and Windows-1258, in that order."""
+    candidates = ["utf-16"] if data.startswith((b"\xff\xfe", b"\xfe\xff")) else ["utf-8-sig", "cp1258"]
+    for encoding in candidates:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" in text:
+            break
+        rows = [list(row) for row in csv.reader(io.StringIO(unicodedata.normalize("NFC", text)))]
+        return rows, encoding
+    raise UnreadableReport(
+        f"Tệp «{name}» không đọc được bằng bảng mã UTF-8, UTF-16 hay Windows-1258. "
+        "Hãy lưu lại dưới dạng CSV UTF-8 rồi gửi lại.",
+        f"{name}: undecodable CSV",
+    )
+
+
+def bounded_read(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limit: int) -> bytes:
+    """Read a member, never more than ``limit`` bytes whatever its header claims."""
+    with archive.open(member) as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
         raise UnreadableReport(
-            f"Tệp «{name}» không phải văn bản UTF-8. Hãy lưu lại dưới dạng CSV UTF-8 rồi gửi lại.",
-            f"{name}: not UTF-8: {error}",
-        ) from error
-    return [list(row) for row in csv.reader(io.StringIO(text))]
-
-
-def csv_zip_matrices(path: Path) -> list[tuple[str, list[list[str]]]]:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = sorted(
-                (info for info in archive.infolist() if info.filename.lower().endswith(CSV_SUFFIX)),
-                key=lambda info: info.filename,
-            )
-            return [(Path(m.filename).name, decode_csv(archive.read(m), m.filename)) for m in members]
-    except zipfile.BadZipFile as error:
-        raise UnreadableReport(
-            "Tệp .zip bị hỏng, không giải nén được. Hãy nén lại các tệp CSV rồi gửi lại.",
-            f"bad zip {path.name}: {error}",
-        ) from error
-
-
-def csv_folder_matrices(path: Path) -> list[tuple[str, list[list[str]]]]:
-    return [
-        (member.name, decode_csv(member.read_bytes(), member.name))
-        for member in sorted(path.iterdir())
-        if member.is_file() and member.suffix.lower() == CSV_SUFFIX
-    ]
-
-
-def read_report(path: Path, contract: Contract | None = None) -> ParsedReport:
-    """Read one submission from the inbox; raise :class:`UnreadableReport` if it cannot be read."""
-    contract = contract or load_contract()
-    suffix = path.suffix.lower()
-    if path.is_file() and path.stat().st_size == 0:
-        raise UnreadableReport("Tệp rỗng (0 byte). Hãy gửi lại tệp báo cáo.", f"empty file {path.name}")
-    if path.is_dir():
-        matrices = csv_folder_matrices(path)
-    elif suffix in WORKBOOK_SUFFIXES:
-        matrices = workbook_matrices(path)
-    elif suffix == ".zip":
-        matrices = csv_zip_matrices(path)
-    else:
-        raise UnreadableReport(
-            f"Định dạng tệp «{path.suffix}» không được nhận. "
-            "Hãy gửi lại dưới dạng tệp .xlsx hoặc tệp .zip chứa các tệp CSV.",
-            f"unsupported suffix {path.suffix!r} for {path.name}",
+            "Tệp nén khi giải nén quá lớn (nghi «bom nén»). Tệp đã được cách ly.",
+            f"member {member.filename!r} inflates past {limit} bytes",
         )
-    return read_sheets(contract, path.name, matrices)
+    return data
+
+
+def csv_zip_matrices(path: Path, limits: Limits) -> tuple[list[tuple[str, list[list[str]]]], list[str]]:
+    notes: list[str] = []
+    matrices: list[tuple[str, list[list[str]]]] = []
+    with zipfile.ZipFile(path) as archive:
+        members = sorted(
+            (info for info in archive.infolist() if info.filename.lower().endswith(CSV_SUFFIX)),
+            key=lambda info: info.filename,
+        )
+        for member in members:
+            rows, encoding = decode_csv(bounded_read(archive, member, limits.max_uncompressed_bytes), member.filename)
+            matrices.append((Path(member.filename).name, rows))
+            notes.append(encoding_note(Path(member.filename).name, encoding))
+    return matrices, notes
+
+
+def encoding_note(name: str, encoding: str) -> str:
+    labels = {"utf-8-sig": "UTF-8", "utf-16": "UTF-16", "cp1258": "Windows-1258"}
+    return f"«{name}»: bảng mã {labels.get(encoding, encoding)}"
+
+
+def csv_file_matrices(paths: Iterable[Path], limits: Limits) -> tuple[list[tuple[str, list[list[str]]]], list[str]]:
+    notes: list[str] = []
+    matrices: list[tuple[str, list[list[str]]]] = []
+    for member in paths:
+        if member.is_symlink():
+            raise UnreadableReport(
+                "Thư mục báo cáo chứa liên kết (shortcut) thay cho tệp thật. Hãy chép tệp thật rồi gửi lại.",
+                f"symlink {member.name} inside a CSV folder",
+            )
+        size = member.stat().st_size
+        if size > limits.max_file_bytes:
+            raise UnreadableReport(
+                f"Tệp «{member.name}» quá lớn.", f"{member.name}: {size} bytes over {limits.max_file_bytes}"
+            )
+        rows, encoding = decode_csv(member.read_bytes(), member.name)
+        matrices.append((member.name, rows))
+        notes.append(encoding_note(member.name, encoding))
+    return matrices, notes
+
+
+def read_report(path: Path, contract: Contract | None = None, limits: Limits | None = None) -> ParsedReport:
+    """Read one submission; raise :class:`UnreadableReport` (and nothing else) if it cannot be read."""
+    contract = contract or load_contract()
+    limits = limits or Limits()
+    try:
+        kind = sniff(path, limits)
+        notes: list[str] = []
+        if kind in {"ooxml", "ods", "xls"}:
+            matrices = workbook_matrices(path, kind)
+        elif kind == "csv_zip":
+            matrices, notes = csv_zip_matrices(path, limits)
+        elif kind == "csv_folder":
+            members = sorted(p for p in path.iterdir() if p.suffix.lower() == CSV_SUFFIX)
+            matrices, notes = csv_file_matrices(members, limits)
+        else:
+            matrices, notes = csv_file_matrices([path], limits)
+        report = read_sheets(contract, path.name, matrices, limits)
+    except UnreadableReport:
+        raise
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, csv.Error, ParseError, RecursionError) as error:
+        raise UnreadableReport(
+            "Không đọc được tệp: tệp bị hỏng hoặc không đúng định dạng. Hãy lưu lại tệp rồi gửi lại.",
+            f"{path.name}: {type(error).__name__}: {error}",
+        ) from error
+    report.notes = notes + report.notes
+    return report

@@ -31,6 +31,8 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
         "CHIBO_ARCHIVE": tmp_path / "archive",
         "CHIBO_WAREHOUSE": tmp_path / "warehouse.duckdb",
         "CHIBO_WORK_DIR": tmp_path / "work",
+        "CHIBO_QUARANTINE": tmp_path / "quarantine",
+        "CHIBO_SETTLE_PROBE_SECONDS": "0",
     }.items():
         monkeypatch.setenv(name, str(value))
     loaded = load_settings()

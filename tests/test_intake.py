@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 from expectations.validate import validate_pending
@@ -29,14 +30,18 @@ def test_committee_key_ignores_prefix_case_and_diacritics():
     assert committee_key("Lào Cai", None) is None
 
 
-def test_inbox_is_never_modified_and_every_file_is_archived_under_its_hash(settings: Settings):
+def test_inbox_is_never_modified_and_every_file_is_kept_under_its_hash(settings: Settings):
     paths = write_sample_inbox(settings.inbox)
     before = {p.name: digest(p) for p in paths}
     with connect(settings.warehouse) as connection:
-        results = ingest_inbox(connection, settings.inbox, settings.archive, "night-1")
+        results = ingest_inbox(connection, settings, "night-1")
     assert {p.name: digest(p) for p in paths} == before
     archived = {p.name.split(".")[0] for p in settings.archive.iterdir()}
-    assert archived == set(before.values())
+    quarantined = {p.name.split(".")[0] for p in settings.quarantine.iterdir()}
+    assert archived | quarantined == set(before.values())
+    assert quarantined == {before[UNREADABLE_FILE_NAME]}
+    reason = json.loads((settings.quarantine / f"{before[UNREADABLE_FILE_NAME]}.json").read_text(encoding="utf-8"))
+    assert reason["file_name"] == UNREADABLE_FILE_NAME and "không phải bảng tính" in reason["message_vi"]
     assert {r.file_name: r.status for r in results}[UNREADABLE_FILE_NAME] == "unreadable"
     assert sum(r.status == "new" for r in results) == len(SAMPLE_REPORTS)
 
@@ -44,8 +49,8 @@ def test_inbox_is_never_modified_and_every_file_is_archived_under_its_hash(setti
 def test_the_same_file_twice_is_registered_once(settings: Settings):
     write_sample_inbox(settings.inbox)
     with connect(settings.warehouse) as connection:
-        ingest_inbox(connection, settings.inbox, settings.archive, "night-1")
-        second = ingest_inbox(connection, settings.inbox, settings.archive, "night-2")
+        ingest_inbox(connection, settings, "night-1")
+        second = ingest_inbox(connection, settings, "night-2")
         [(count,)] = connection.execute("select count(*) from raw.submissions").fetchall()
         [(rows,)] = connection.execute("select count(*) from raw.to_chuc_co_so").fetchall()
     assert {r.status for r in second} == {"duplicate"}
@@ -58,9 +63,9 @@ def test_a_corrected_report_is_a_new_version_and_both_are_kept(settings: Setting
     write_xlsx(settings.inbox / "muong-khuong.xlsx", report)
     report["thong_tin"]["preparer"] = "Người lập khác"
     with connect(settings.warehouse) as connection:
-        ingest_inbox(connection, settings.inbox, settings.archive, "night-1")
+        ingest_inbox(connection, settings, "night-1")
         write_xlsx(settings.inbox / "muong-khuong-sua.xlsx", report)
-        ingest_inbox(connection, settings.inbox, settings.archive, "night-2")
+        ingest_inbox(connection, settings, "night-2")
         versions = connection.execute(
             "select file_name, version, committee_key from raw.submissions order by version"
         ).fetchall()
@@ -73,7 +78,7 @@ def test_a_corrected_report_is_a_new_version_and_both_are_kept(settings: Setting
 def test_rows_carry_submission_sheet_and_row_number(settings: Settings):
     write_xlsx(settings.inbox / "mk.xlsx", muong_khuong_2023())
     with connect(settings.warehouse) as connection:
-        [result] = ingest_inbox(connection, settings.inbox, settings.archive, "night-1")
+        [result] = ingest_inbox(connection, settings, "night-1")
         rows = connection.execute(
             "select submission_id, min(sheet_row), max(sheet_row), count(*) from raw.chi_bo group by 1"
         ).fetchall()
@@ -83,7 +88,7 @@ def test_rows_carry_submission_sheet_and_row_number(settings: Settings):
 def test_the_night_batch_is_validated_at_once_and_failures_point_at_submission_sheet_and_row(settings: Settings):
     write_sample_inbox(settings.inbox)
     with connect(settings.warehouse) as connection:
-        results = ingest_inbox(connection, settings.inbox, settings.archive, "night-1")
+        results = ingest_inbox(connection, settings, "night-1")
         outcomes = {o.submission_id: o for o in validate_pending(connection, "night-1")}
         stored = connection.execute(
             "select s.file_name, o.outcome from raw.submission_outcomes o join raw.submissions s using (submission_id)"
