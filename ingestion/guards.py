@@ -145,6 +145,12 @@ def foreign_kind(head: bytes) -> str | None:
 def sniff(path: Path, limits: Limits) -> FileKind:
     """What the submission really is, refusing hostile or broken files first."""
     check_name(path)
+    if path.is_symlink():
+        raise refuse(
+            "Tệp là một liên kết (shortcut) chứ không phải tệp báo cáo thật; liên kết không được mở. "
+            "Hãy gửi chính tệp báo cáo.",
+            f"{path.name} is a symbolic link; not followed",
+        )
     if path.is_dir():
         return "csv_folder"
     suffix = path.suffix.lower()

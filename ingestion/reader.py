@@ -326,7 +326,8 @@ def read_table(contract: Contract, sheet: Sheet, source_name: str, matrix: Seque
         if position not in mapped and candidates:
             parsed.notes.append(f"bỏ qua cột không có trong mẫu: «{candidates[0]}»")
     parsed.missing_required = [f.name for f in sheet.fields if f.required and f.name not in parsed.columns]
-    if header_row > 0 and any(" - " in label for label in parsed.columns.values()):
+    own_header = matrix[header_row]
+    if any(label != clean_text(own_header[p] if p < len(own_header) else None) for p, (_, label) in mapped.items()):
         parsed.notes.append(f"tiêu đề cột hai dòng (dòng {header_row} và {header_row + 1})")
     for row_number in range(header_row + 1, len(matrix)):
         row = matrix[row_number]
@@ -475,7 +476,9 @@ def workbook_matrices(path: Path, kind: str) -> list[tuple[str, list[list[Cell]]
             "Tệp Excel có đặt mật khẩu nên không đọc được. Hãy gỡ mật khẩu rồi gửi lại.",
             f"{path.name}: password protected: {error}",
         ) from error
-    except Exception as error:  # calamine raises several error types for a broken file
+    except (KeyboardInterrupt, SystemExit, MemoryError):
+        raise
+    except BaseException as error:  # calamine raises several types, and a Rust panic is a BaseException
         raise UnreadableReport(
             "Không đọc được tệp bảng tính: tệp bị hỏng hoặc không phải tệp Excel/LibreOffice. "
             "Hãy mở tệp bằng Excel hoặc LibreOffice, lưu lại rồi gửi lại.",
