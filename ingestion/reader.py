@@ -11,8 +11,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+import struct
 import unicodedata
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +31,20 @@ from ingestion.legacy_text import repair_text
 __all__ = ["ParsedReport", "ParsedRow", "ParsedSheet", "UnreadableReport", "read_report"]
 
 CSV_SUFFIX = ".csv"
+# What the standard library raises on corrupt bytes (a damaged zip member, XML, CSV): a reading error, not a bug.
+CORRUPT_DATA_ERRORS = (
+    OSError,
+    EOFError,
+    ValueError,
+    KeyError,
+    NotImplementedError,
+    RecursionError,
+    zipfile.BadZipFile,
+    zlib.error,
+    struct.error,
+    csv.Error,
+    ParseError,
+)
 TOTALS_ROW_LABELS = frozenset({"cong", "tong cong", "tong so", "tong"})
 HEADER_SEARCH_ROWS = 20
 TRUE_WORDS = frozenset({"co", "x", "1", "true", "yes", "c", "dung"})
@@ -576,7 +592,7 @@ def read_report(path: Path, contract: Contract | None = None, limits: Limits | N
         report = read_sheets(contract, path.name, matrices, limits)
     except UnreadableReport:
         raise
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, csv.Error, ParseError, RecursionError) as error:
+    except CORRUPT_DATA_ERRORS as error:
         raise UnreadableReport(
             "Không đọc được tệp: tệp bị hỏng hoặc không đúng định dạng. Hãy lưu lại tệp rồi gửi lại.",
             f"{path.name}: {type(error).__name__}: {error}",
