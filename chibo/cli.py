@@ -163,6 +163,45 @@ def command_run(args: argparse.Namespace) -> int:
     return EXIT_ACCEPTED if state == "success" else EXIT_REJECTED
 
 
+def command_history(args: argparse.Namespace) -> int:
+    from ingestion.history import find_versions
+    from ingestion.warehouse import connect
+
+    settings = load_settings()
+    with connect(settings.warehouse, read_only=True) as connection:
+        versions = find_versions(connection, args.committee, args.year)
+    if not versions:
+        print(f"Không có báo cáo nào của «{args.committee}» cho năm {args.year}.")
+        return EXIT_REJECTED
+    outcomes = {"accepted": "tiếp nhận", "rejected": "từ chối", None: "chưa kiểm tra"}
+    columns = [
+        ("version", "Lần"),
+        ("received", "Nhận lúc (UTC)"),
+        ("file", "Tệp"),
+        ("sha", "SHA-256"),
+        ("preparer", "Người lập"),
+        ("email", "Thư điện tử"),
+        ("outcome", "Kết quả"),
+        ("marts", "Dùng tổng hợp"),
+    ]
+    rows = [
+        (
+            v.version,
+            v.received_at.strftime("%d/%m/%Y %H:%M"),
+            v.file_name,
+            v.sha256[:12],
+            v.preparer or "–",
+            v.contact_email or "–",
+            outcomes.get(v.outcome, v.outcome) + (f" ({v.errors} lỗi)" if v.errors else ""),
+            "✔" if v.in_marts else "",
+        )
+        for v in versions
+    ]
+    print(f"Các lần gửi báo cáo năm {args.year} của «{versions[0].committee_name}»:")
+    print(format_table(columns, rows))
+    return EXIT_ACCEPTED
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="chibo", description="chibo: party-organisation statistics warehouse")
     commands = root.add_subparsers(dest="command", required=True)
@@ -175,6 +214,10 @@ def parser() -> argparse.ArgumentParser:
     sample = commands.add_parser("sample", help="write the sample inbox built from the published figures")
     sample.add_argument("directory")
     sample.set_defaults(handler=command_sample)
+    history = commands.add_parser("history", help="list every version of a committee's report for a year")
+    history.add_argument("committee", help="committee name or key, e.g. 'Mường Khương'")
+    history.add_argument("year", type=int)
+    history.set_defaults(handler=command_history)
     run = commands.add_parser("run", help="run the nightly consolidation once, through Airflow")
     run.add_argument("--sample", action="store_true", help="first put the sample reports into the inbox")
     run.set_defaults(handler=command_run)

@@ -181,6 +181,7 @@ def submission_record(
         "report_year": year,
         "version": next_version(version_of, key, year),
         "contact_email": report.info("contact_email"),
+        "preparer": report.info("preparer"),
         "report_kind": report.report_kind,
         "read_error": None,
         "read_notes": "; ".join(notes) or None,

@@ -179,15 +179,27 @@ class _Encoding(NamedTuple):
     strong: frozenset[str]  # of those, the ones Unicode Vietnamese never uses as letters
     word: re.Pattern[str]
     decode: Callable[[str], str]
+    orphan: Callable[[str], bool]  # whether a word holds a mark character with no letter to sit on
 
 
-def _make_encoding(name: LegacyEncoding, chars: frozenset[str], decode: Callable[[str], str]) -> _Encoding:
+def _make_encoding(
+    name: LegacyEncoding, chars: frozenset[str], decode: Callable[[str], str], orphan: Callable[[str], bool]
+) -> _Encoding:
     word = re.compile(r"(?:[^\W_]|[" + re.escape("".join(sorted(chars))) + r"])+")
-    return _Encoding(name, chars, chars - _VIETNAMESE_LATIN1, word, decode)
+    return _Encoding(name, chars, chars - _VIETNAMESE_LATIN1, word, decode, orphan)
 
 
-_TCVN3 = _make_encoding("TCVN3", frozenset(TCVN3_TABLE), decode_tcvn3)
-_VNI = _make_encoding("VNI", frozenset("".join(VNI_TABLE)) - frozenset("aeouyAEOUY"), decode_vni)
+# VNI mark characters that are never a letter on their own (unlike ñ ô ö í ì æ ó ò î).
+_VNI_MARKS = frozenset(key[1] for key in VNI_TABLE if len(key) == 2) - frozenset(_VNI_SINGLE) - frozenset("ÑÔÖÍÌÆÓÒÎ")
+
+
+def _vni_orphan(word: str) -> bool:
+    """A VNI mark left over once every sequence is matched (Unicode "sè" is not VNI: that would be "seø")."""
+    return not _VNI_MARKS.isdisjoint(_VNI_PATTERN.sub("", word))
+
+
+_TCVN3 = _make_encoding("TCVN3", frozenset(TCVN3_TABLE), decode_tcvn3, lambda word: False)
+_VNI = _make_encoding("VNI", frozenset("".join(VNI_TABLE)) - frozenset("aeouyAEOUY"), decode_vni, _vni_orphan)
 _ENCODINGS = (_TCVN3, _VNI)
 _ANY_CHAR = _TCVN3.chars | _VNI.chars
 _ANY_STRONG = _TCVN3.strong | _VNI.strong
@@ -212,6 +224,8 @@ def _word_verdict(original: str, decoded: str, encoding: _Encoding) -> bool | No
     """True/False for a legacy word that decodes to a syllable or not; None when it says nothing."""
     if encoding.chars.isdisjoint(original) or any(char.isdigit() for char in decoded):
         return None
+    if encoding.orphan(original):
+        return False
     bare, _ = _split_tones(decoded)
     if _VOWELS.isdisjoint(bare):
         return None  # an abbreviation such as "ĐVHC" or a lone "Đ"
@@ -272,8 +286,11 @@ def _detect_candidates(text: str, hint: LegacyEncoding | None) -> LegacyEncoding
     scores = {encoding.name: _candidate_score(text, encoding, hint) for encoding in _ENCODINGS}
     best = max(scores, key=lambda name: scores[name])
     ranked = sorted(scores.values(), reverse=True)
-    if ranked[0] == 0.0 or ranked[0] == ranked[1]:
+    if ranked[0] == 0.0:
         return None
+    if ranked[0] == ranked[1]:
+        # Both decode to valid Vietnamese: only the encoding seen elsewhere in the sheet can break the tie.
+        return hint if hint is not None and scores[hint] == ranked[0] else None
     return best
 
 

@@ -202,22 +202,28 @@ def normalise_value(contract: Contract, field_: Field, value: Cell) -> dict[str,
 def repair_matrix(matrix: Sequence[Sequence[Cell]]) -> tuple[list[list[Cell]], Counter[str]]:
     """Text cells repaired: legacy TCVN3/VNI text converted, decomposed (NFD) text composed (NFC).
 
-    Returns the repaired cells and how many cells each conversion touched, for the reading notes.
+    A sheet typed in a legacy font is typed in it throughout: once some cells are recognised, the
+    encoding found most often is used as a hint for the cells too short or too ambiguous to tell
+    alone (VNI «Sôn La»). Returns the repaired cells and how many cells each conversion touched.
     """
+    first_pass = [
+        [repair_text(cell) if isinstance(cell, str) and cell else (cell, None) for cell in row] for row in matrix
+    ]
+    found = Counter(legacy for row in first_pass for _, legacy in row if legacy is not None)
+    hint = found.most_common(1)[0][0] if found else None
     conversions: Counter[str] = Counter()
     repaired_rows: list[list[Cell]] = []
-    for row in matrix:
-        repaired_row: list[Cell] = []
-        for cell in row:
-            if isinstance(cell, str) and cell:
-                text, legacy = repair_text(cell)
-                if legacy is not None:
-                    conversions[legacy] += 1
-                elif text != cell:
-                    conversions["NFC"] += 1
-                cell = text
-            repaired_row.append(cell)
-        repaired_rows.append(repaired_row)
+    for raw_row, repaired_row in zip(matrix, first_pass, strict=True):
+        cells: list[Cell] = []
+        for raw, (text, legacy) in zip(raw_row, repaired_row, strict=True):
+            if hint is not None and legacy is None and isinstance(raw, str) and raw:
+                text, legacy = repair_text(raw, hint=hint)
+            if legacy is not None:
+                conversions[legacy] += 1
+            elif isinstance(raw, str) and text != raw:
+                conversions["NFC"] += 1
+            cells.append(text)
+        repaired_rows.append(cells)
     return repaired_rows, conversions
 
 

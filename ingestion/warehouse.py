@@ -33,6 +33,7 @@ REGISTRY_TABLES: dict[str, dict[str, str]] = {
         "report_year": "INTEGER",
         "version": "INTEGER",
         "contact_email": "VARCHAR",
+        "preparer": "VARCHAR",
         "report_kind": "VARCHAR",
         "read_error": "VARCHAR",
         "read_notes": "VARCHAR",

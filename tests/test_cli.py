@@ -64,3 +64,29 @@ def test_alert_recipients_match_province_whatever_its_spelling():
         assert settings.recipients_for(spelling) == expected
     assert settings.recipients_for("Hà Giang") == settings.operators
     assert settings.recipients_for(None) == settings.operators
+
+
+def test_history_lists_every_version_with_who_sent_it_and_which_feeds_the_marts(settings, capsys):
+    import copy
+
+    from ingestion import nightly
+
+    first = muong_khuong_2023()
+    write_xlsx(settings.inbox / "lan1.xlsx", first)
+    nightly.ingest(settings, "night-1")
+    nightly.validate(settings, "night-1")
+    second = copy.deepcopy(first)
+    second["thong_tin"]["preparer"] = "Lò Văn Sửa"
+    write_xlsx(settings.inbox / "lan2.xlsx", second)
+    nightly.ingest(settings, "night-2")
+    nightly.validate(settings, "night-2")
+
+    assert main(["history", "Mường Khương", "2023"]) == EXIT_ACCEPTED
+    lines = capsys.readouterr().out.splitlines()
+    assert "Đảng bộ huyện Mường Khương" in lines[0]
+    version_rows = [line for line in lines if line.strip().startswith(("1 ", "2 "))]
+    assert len(version_rows) == 2
+    assert "lan1.xlsx" in version_rows[0] and "lan2.xlsx" in version_rows[1]
+    assert "Lò Văn Sửa" in version_rows[1] and version_rows[1].rstrip().endswith("✔")
+    assert not version_rows[0].rstrip().endswith("✔")
+    assert main(["history", "Bát Xát", "2023"]) == EXIT_REJECTED

@@ -129,3 +129,38 @@ def test_a_workbook_without_any_contract_sheet_is_unreadable(tmp_path: Path):
     workbook.save(tmp_path / "khac.xlsx")
     with pytest.raises(UnreadableReport, match="no contract sheet"):
         read_report(tmp_path / "khac.xlsx")
+
+
+def test_legacy_font_text_in_cells_is_converted_and_noted(tmp_path: Path):
+    from ingestion.legacy_text import TCVN3_TABLE, VNI_TABLE
+
+    def encode(text: str, table: dict[str, str]) -> str:
+        reverse = {unicode: legacy for legacy, unicode in table.items()}
+        return "".join(reverse.get(ch, ch) for ch in text)
+
+    rows = [
+        ("MK01", "Đảng bộ xã Bản Lầu", "Hoàn thành tốt nhiệm vụ"),
+        ("MK02", "Chi bộ Trạm y tế", "Hoàn thành nhiệm vụ"),
+    ]
+    for table, name in [(TCVN3_TABLE, "TCVN3"), (VNI_TABLE, "VNI")]:
+        folder = tmp_path / name
+        folder.mkdir()
+        lines = ["Mã TCCSĐ,Tên TCCSĐ,Xếp loại TCCSĐ"] + [
+            ",".join([code, encode(org, table), encode(grade, table)]) for code, org, grade in rows
+        ]
+        (folder / "to_chuc_co_so.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        sheet = read_report(folder).sheets["to_chuc_co_so"]
+        assert [r.values["org_name"] for r in sheet.rows] == [org for _, org, _ in rows], name
+        assert [r.values["org_grade"] for r in sheet.rows] == ["HTTNV", "HTNV"], name
+        assert any(name in note for note in sheet.notes), name
+
+
+def test_decomposed_unicode_is_composed(tmp_path: Path):
+    import unicodedata
+
+    folder = tmp_path / "nfd"
+    folder.mkdir()
+    text = "Mã TCCSĐ,Tên TCCSĐ\nMK01,Đảng bộ xã Bản Lầu\n"
+    (folder / "to_chuc_co_so.csv").write_text(unicodedata.normalize("NFD", text), encoding="utf-8")
+    sheet = read_report(folder).sheets["to_chuc_co_so"]
+    assert sheet.rows[0].values["org_name"] == "Đảng bộ xã Bản Lầu"
