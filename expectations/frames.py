@@ -204,16 +204,31 @@ def structure_frames(
     )
 
 
+def with_resolutions(info_wide: pd.DataFrame, resolutions: Mapping[str, tuple[bool, str | None]]) -> pd.DataFrame:
+    """thong_tin with whether the committee is an official unit of its year (None when not looked up)."""
+    frame = info_wide.copy()
+    frame["committee_resolved"] = [resolutions[s][0] if s in resolutions else None for s in frame["submission_id"]]
+    frame["committee_resolution"] = [resolutions[s][1] if s in resolutions else None for s in frame["submission_id"]]
+    frame["committee_resolution__row"] = frame["committee_name__row"]
+    return frame
+
+
 def build_frames(
     contract: Contract,
     tables: Mapping[str, pd.DataFrame],
     presence: Mapping[str, Mapping[str, set[str]]],
     submission_ids: list[str],
     detailed_ids: set[str],
+    resolutions: Mapping[str, tuple[bool, str | None]],
 ) -> dict[str, pd.DataFrame]:
-    """Every frame the suites validate, keyed by frame name."""
+    """Every frame the suites validate, keyed by frame name.
+
+    ``resolutions`` maps a submission to (committee resolved to an official unit?, message for staff).
+    """
     frames = sheet_frames(contract, tables)
-    info_wide = key_value_wide(frames["thong_tin"], contract.sheet("thong_tin"), submission_ids)
+    info_wide = with_resolutions(
+        key_value_wide(frames["thong_tin"], contract.sheet("thong_tin"), submission_ids), resolutions
+    )
     summary_wide = key_value_wide(frames["tong_hop"], contract.sheet("tong_hop"), submission_ids)
     sheets_present, columns_present = structure_frames(contract, presence, submission_ids, detailed_ids)
     return {

@@ -152,6 +152,21 @@ def structure_rules() -> list[Rule]:
     ]
 
 
+def committee_rule() -> Rule:
+    return Rule(
+        rule_id="thong_tin.don_vi_hanh_chinh",
+        frame="thong_tin",
+        sheet="thong_tin",
+        field="committee_resolution",
+        kind="is_true",
+        params={"column": "committee_resolved"},
+        message="{value}",
+        fix="Ghi đúng tên (hoặc mã) đơn vị hành chính của đảng bộ theo danh mục của năm báo cáo.",
+        origin="the committee is resolved to one official administrative unit valid in the report's year, for both "
+        "eras (districts up to 2024, communes from 2025; package vietnamadminunits)",
+    )
+
+
 def cross_rules() -> list[Rule]:
     def pair(check: str, frame: str, sheet: str, field_: str, message: str, fix: str, origin: str) -> Rule:
         return Rule(
@@ -238,7 +253,7 @@ def cross_rules() -> list[Rule]:
 
 def all_rules(contract: Contract | None = None) -> list[Rule]:
     contract = contract or load_contract()
-    return structure_rules() + field_rules(contract) + cross_rules()
+    return structure_rules() + field_rules(contract) + [committee_rule()] + cross_rules()
 
 
 UNREADABLE_RULE_ID = "tep.khong_doc_duoc"

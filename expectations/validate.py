@@ -17,7 +17,7 @@ from expectations.frames import build_frames
 from expectations.rules import UNREADABLE_RULE_ID
 from expectations.runner import Finding, validate_frames
 from ingestion.contract import Contract, load_contract
-from ingestion.intake import insert_rows, sheet_rows
+from ingestion.intake import insert_rows, resolve, sheet_rows
 from ingestion.reader import ParsedReport
 from ingestion.warehouse import RAW_SCHEMA
 
@@ -55,16 +55,20 @@ def unreadable_finding(submission_id: str, message: str) -> Finding:
     )
 
 
+Resolutions = dict[str, tuple[bool, str | None]]
+
+
 def validate_tables(
     contract: Contract,
     tables: Mapping[str, pd.DataFrame],
     presence: Presence,
     submission_ids: list[str],
     detailed_ids: set[str],
+    resolutions: Resolutions,
 ) -> list[Finding]:
     if not submission_ids:
         return []
-    frames = build_frames(contract, tables, presence, submission_ids, detailed_ids)
+    frames = build_frames(contract, tables, presence, submission_ids, detailed_ids, resolutions)
     return validate_frames(frames, contract)
 
 
@@ -77,7 +81,9 @@ def validate_report(report: ParsedReport, contract: Contract | None = None) -> O
     tables = {name: pd.DataFrame(rows) for name, rows in sheet_rows(report, submission_id, contract).items() if rows}
     presence = {submission_id: {name: set(parsed.columns) for name, parsed in report.sheets.items()}}
     detailed = {submission_id} if report.report_kind == "detailed" else set()
-    findings = validate_tables(contract, tables, presence, [submission_id], detailed)
+    resolution = resolve(report)
+    resolutions = {submission_id: (resolution.status == "resolved", resolution.message_vi)} if resolution else {}
+    findings = validate_tables(contract, tables, presence, [submission_id], detailed, resolutions)
     return decide([submission_id], findings)[0]
 
 
@@ -87,7 +93,8 @@ def validate_report(report: ParsedReport, contract: Contract | None = None) -> O
 def pending_submissions(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return connection.execute(
         f"""
-        SELECT s.submission_id, s.report_kind, s.read_error
+        SELECT s.submission_id, s.report_kind, s.read_error, s.report_year, s.committee_name,
+               s.resolution_status, s.resolution_message
         FROM {RAW_SCHEMA}.submissions s
         WHERE NOT EXISTS (SELECT 1 FROM {RAW_SCHEMA}.submission_outcomes o WHERE o.submission_id = s.submission_id)
         ORDER BY s.received_at, s.submission_id
@@ -165,12 +172,19 @@ def validate_pending(
     unreadable = pending[pending["report_kind"] == "unreadable"]
     readable_ids = pending.loc[pending["report_kind"] != "unreadable", "submission_id"].tolist()
     detailed_ids = set(pending.loc[pending["report_kind"] == "detailed", "submission_id"])
+    readable = pending[pending["report_kind"] != "unreadable"]
+    resolutions = {
+        row.submission_id: (row.resolution_status == "resolved", row.resolution_message)
+        for row in readable.itertuples()
+        if pd.notna(row.report_year) and pd.notna(row.committee_name)
+    }
     findings = validate_tables(
         contract,
         load_tables(connection, contract, readable_ids),
         load_presence(connection, readable_ids),
         readable_ids,
         detailed_ids,
+        resolutions,
     )
     findings += [
         unreadable_finding(s, m) for s, m in zip(unreadable["submission_id"], unreadable["read_error"], strict=True)

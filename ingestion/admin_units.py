@@ -372,24 +372,27 @@ def _match_name(name: str, index: _UnitIndex, province: Unit | None) -> _NameMat
     return _NameMatch((), wrong_level, stages)
 
 
-def _similarity(stages: tuple[_Stage, ...], candidate: str) -> float:
-    matcher = SequenceMatcher(None, b=candidate)
-    best = 0.0
-    for stage in stages:
-        matcher.set_seq1(stage.folded)
-        if matcher.real_quick_ratio() > best and matcher.quick_ratio() > best:
-            best = max(best, matcher.ratio())
-    return best
+def _similarity(typed: str, candidate: str, cutoff: float) -> float:
+    """difflib's ratio of two folded names, or 0 when its cheap upper bounds are already under the cutoff."""
+    matcher = SequenceMatcher(None, typed, candidate)
+    if matcher.real_quick_ratio() < cutoff or matcher.quick_ratio() < cutoff:
+        return 0.0
+    return matcher.ratio()
 
 
 def _closest(stages: tuple[_Stage, ...], index: _UnitIndex, province: Unit | None) -> tuple[Unit, ...]:
+    """The closest units to the name without its prefixes (difflib on folded short names), best first.
+
+    The name is compared with and without its last prefix: 'Xã Quan Sơnn' must still find Quan Sơn.
+    """
     pool = index.by_province.get(province.code, ()) if province is not None else index.units
     cutoff = 0.0 if province is not None else _MIN_SIMILARITY_NATIONWIDE
+    typed = {stage.folded for stage in stages[-2:]}
     scored = sorted(
-        ((_similarity(stages, index.folded_short[unit.key]), unit) for unit in pool),
+        ((max(_similarity(text, index.folded_short[unit.key], cutoff) for text in typed), unit) for unit in pool),
         key=lambda pair: (-pair[0], pair[1].name),
     )
-    return tuple(unit for score, unit in scored[:MAX_CANDIDATES] if score >= cutoff)
+    return tuple(unit for score, unit in scored[:MAX_CANDIDATES] if score > 0 and score >= cutoff)
 
 
 def _first(units: Iterable[Unit], limit: int = MAX_CANDIDATES) -> tuple[Unit, ...]:

@@ -22,6 +22,7 @@ from typing import Protocol
 import duckdb
 import pandas as pd
 
+from ingestion.admin_units import Resolution, resolve_committee
 from ingestion.contract import Contract, fold, load_contract, raw_columns
 from ingestion.errors import UnreadableReport
 from ingestion.guards import Limits
@@ -160,11 +161,23 @@ def is_registered(connection: duckdb.DuckDBPyConnection, submission_id: str) -> 
     return bool(rows)
 
 
+def resolve(report: ParsedReport) -> Resolution | None:
+    """The official administrative unit of the submitting committee, valid in the report's year."""
+    year = parse_year(report.info("report_year"))
+    if year is None:
+        return None
+    return resolve_committee(
+        report.info("province"), report.info("committee_name"), report.info("committee_code"), year
+    )
+
+
 def submission_record(
     report: ParsedReport, sha256: str, archived: Path, run_id: str, version_of: duckdb.DuckDBPyConnection
 ) -> dict[str, object]:
     year = parse_year(report.info("report_year"))
-    key = committee_key(report.info("province"), report.info("committee_name"))
+    resolution = resolve(report)
+    unit = resolution.unit if resolution is not None and resolution.status == "resolved" else None
+    key = unit.key if unit is not None else committee_key(report.info("province"), report.info("committee_name"))
     notes = [note for sheet in report.sheets.values() for note in sheet.notes] + report.notes
     return {
         "submission_id": sha256[:16],
@@ -173,11 +186,18 @@ def submission_record(
         "archived_path": str(archived),
         "received_at": datetime.now(UTC).replace(tzinfo=None),
         "run_id": run_id,
-        "province": report.info("province"),
+        "province": unit.province_name if unit is not None else report.info("province"),
+        "province_as_written": report.info("province"),
         "committee_name": report.info("committee_name"),
         "committee_code": report.info("committee_code"),
         "committee_level": infer_level(report.info("committee_level"), year),
         "committee_key": key,
+        "unit_key": unit.key if unit is not None else None,
+        "unit_code": unit.code if unit is not None else None,
+        "unit_name": unit.name if unit is not None else None,
+        "province_code": unit.province_code if unit is not None else None,
+        "resolution_status": resolution.status if resolution is not None else "unknown",
+        "resolution_message": resolution.message_vi if resolution is not None else None,
         "report_year": year,
         "version": next_version(version_of, key, year),
         "contact_email": report.info("contact_email"),

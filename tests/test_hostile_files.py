@@ -106,3 +106,11 @@ def test_a_file_still_being_copied_is_left_for_the_next_run(settings: Settings, 
     assert results == {"dang_chep.xlsx": "in_progress", "xong.xlsx": "new"}
     assert registered == 1
     assert growing.exists()
+
+
+def test_the_submission_format_doc_lists_every_refusal_message():
+    from ingestion.contract_docs import DOC_PATH
+
+    document = DOC_PATH.read_text(encoding="utf-8")
+    for case in UNREADABLE:
+        assert case.expected_vi in document, case.name

@@ -83,7 +83,7 @@ def test_nightly_consolidation_end_to_end(settings: Settings, night):
     with connect(settings.warehouse, read_only=True) as connection:
         provinces = connection.execute("select distinct province from marts.fct_province_year").fetchall()
         [(members_rows,)] = connection.execute(
-            "select count(*) from marts.fct_members where committee_key = 'lao-cai/muong-khuong'"
+            "select count(*) from marts.fct_members where committee_key = 'pre-2025:district:083'"
         ).fetchall()
     assert provinces == [("Lào Cai",)]  # the rejected Điện Biên report never reaches the marts
     assert members_rows == 42
@@ -99,14 +99,14 @@ def test_nightly_consolidation_end_to_end(settings: Settings, night):
     assert "trong trang tổng hợp là 141, nhưng cộng từ các trang chi tiết được 140" in body
     assert "khác số chính thức + dự bị" in body
     operators = html_text(by_recipient[("van-hanh@chibo.example.org",)])
-    assert UNREADABLE_FILE_NAME in operators and "Không đọc được tệp bảng tính" in operators
+    assert UNREADABLE_FILE_NAME in operators and "không phải bảng tính" in operators
 
 
 def province_year_branches_si_ma_cai(settings: Settings) -> int:
     with connect(settings.warehouse, read_only=True) as connection:
         [(count,)] = connection.execute(
             "select count(*) from raw.chi_bo b join raw.submissions s using (submission_id) "
-            "where s.committee_key = 'lao-cai/si-ma-cai'"
+            "where s.committee_key = 'pre-2025:district:084'"
         ).fetchall()
     return int(count)
 

@@ -109,6 +109,12 @@ def break_year(report: Report) -> int:
     return FIRST_DATA_ROW + 4  # report_year is the fifth field of thong_tin
 
 
+def break_committee(report: Report) -> int:
+    report["thong_tin"]["committee_name"] = "Đảng bộ huyện Mường Khươngg"
+    report["thong_tin"]["committee_code"] = None  # the code alone would identify the district
+    return FIRST_DATA_ROW + 1  # committee_name is the second field of thong_tin
+
+
 def drop_sheet(report: Report) -> None:
     del report["tong_hop"]
 
@@ -127,6 +133,7 @@ CASES: list[tuple[str, Callable[[Report], int | None]]] = [
     ("to_chuc_co_so.org_grade.danh_muc", break_allowed),
     ("thong_tin.report_year.so_nguyen", break_year),
     ("bao_cao.thieu_trang", drop_sheet),
+    ("thong_tin.don_vi_hanh_chinh", break_committee),
 ]
 
 
@@ -171,3 +178,23 @@ def test_every_rule_in_the_catalogue_has_a_failing_case_here():
     tested = {rule_id for rule_id, _ in CASES} | {"bao_cao.thieu_cot"}
     cross_rules = {r.rule_id for r in all_rules() if not r.rule_id.endswith(field_rule_suffixes)}
     assert cross_rules <= tested
+
+
+def test_an_unknown_committee_is_rejected_with_the_closest_official_units(tmp_path: Path, good_report: Report):
+    report = copy.deepcopy(good_report)
+    report["thong_tin"]["committee_name"] = "Huyện Mường Khươngg"
+    report["thong_tin"]["committee_code"] = None
+    [finding] = [f for f in validate(tmp_path, report).findings if f.rule_id == "thong_tin.don_vi_hanh_chinh"]
+    assert "Mường Khương" in finding.message  # the closest candidate is named
+
+
+@pytest.mark.parametrize(
+    ("province", "committee"),
+    [("Tỉnh Lào Cai", "H. Mường Khương"), ("LAO CAI", "huyen muong khuong"), ("Lào Cai", "Huyện ủy Mường Khương")],
+)
+def test_the_committee_is_recognised_whatever_its_prefix_or_spelling(tmp_path, good_report, province, committee):
+    report = copy.deepcopy(good_report)
+    report["thong_tin"]["province"] = province
+    report["thong_tin"]["committee_name"] = committee
+    report["thong_tin"]["committee_code"] = None
+    assert validate(tmp_path, report).outcome == "accepted"
