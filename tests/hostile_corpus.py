@@ -159,8 +159,8 @@ CORPUS: tuple[Case, ...] = (
     Case("khong_co_trang_mau.xlsx", workbook_with_sheets(["Sheet1", "Biểu 01"]), "không có trang nào theo mẫu"),
     Case("trang_trung.xlsx", workbook_with_sheets(["to_chuc_co_so", "TO CHUC CO SO"]), "xuất hiện hai lần"),
     Case("lien_ket.xlsx", link, "liên kết"),
-    Case("..ten_xau.xlsx", write_bytes(b"PK\x03\x04"), "ký tự không hợp lệ"),
-    Case("ten\\gach_nguoc.xlsx", write_bytes(b"PK\x03\x04"), "ký tự không hợp lệ"),
+    Case("..ten_xau.xlsx", write_bytes(b"PK\x03\x04 dots"), "ký tự không hợp lệ"),
+    Case("ten\\gach_nguoc.xlsx", write_bytes(b"PK\x03\x04 backslash"), "ký tự không hợp lệ"),
     Case("qua_lon.xlsx", huge_file, "quá lớn"),
     Case("thu_muc_co_lien_ket", folder_with_link, "liên kết (shortcut)"),
     Case(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from alerts.digest import compose_alerts, rejected_in_run
 from expectations.validate import validate_pending
 from ingestion.config import Settings
 from ingestion.errors import UnreadableReport
@@ -25,9 +26,11 @@ from tests.hostile_corpus import CORPUS, write_corpus
 UNREADABLE = [case for case in CORPUS if not case.readable]
 
 
-def test_the_corpus_has_at_least_25_distinct_refusals():
+def test_the_corpus_has_at_least_25_distinct_refusals(tmp_path: Path):
     assert len(UNREADABLE) >= 25
     assert len({case.name for case in CORPUS}) == len(CORPUS)
+    write_corpus(tmp_path)
+    assert len({fingerprint(tmp_path / case.name) for case in CORPUS}) == len(CORPUS)  # distinct contents too
 
 
 @pytest.mark.parametrize("case", UNREADABLE, ids=lambda case: case.name)
@@ -69,6 +72,7 @@ def test_a_night_with_every_bad_file_processes_the_good_ones_and_loses_nothing(s
                 "select submission_id, string_agg(message, ' | ') from raw.validation_failures group by 1"
             ).fetchall()
         )
+        alerts = compose_alerts(settings, rejected_in_run(connection, "night-1"), "22/11/2026")
 
     assert {path.name: digest(path) for path in settings.inbox.iterdir()} == before  # nothing altered or removed
     assert outcomes[results["muong-khuong-2023.xlsx"].submission_id].outcome == "accepted"
@@ -78,6 +82,10 @@ def test_a_night_with_every_bad_file_processes_the_good_ones_and_loses_nothing(s
         assert case.expected_vi in failures[result.submission_id], name
         if not case.readable:
             assert any(p.name.startswith(before[name]) for p in settings.quarantine.iterdir()), name
+    alerted = "\n".join(alert.text for alert in alerts)
+    for name, case in cases.items():  # every bad file is in an alert, with its message
+        assert f"(tệp {name})" in alerted and case.expected_vi in alerted, name
+    assert "muong-khuong-2023.xlsx" not in alerted
     archived_or_quarantined = {
         p.name.split(".")[0] for p in [*settings.archive.iterdir(), *settings.quarantine.iterdir()]
     }
