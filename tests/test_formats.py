@@ -53,3 +53,10 @@ def test_a_formula_without_cached_value_is_an_error_naming_the_cell():
     with pytest.raises(UnreadableReport) as refused:
         read_report(FIXTURES / "formula-nocache.xlsx")
     assert "ô F2 trang «to_chuc_co_so»" in refused.value.message_vi
+
+
+def test_an_xlsm_workbook_reads_like_its_xlsx(tmp_path: Path):
+    macro_enabled = tmp_path / "bao_cao.xlsm"
+    macro_enabled.write_bytes((FIXTURES / "grouped.lo.xlsx").read_bytes())
+    report = read_report(macro_enabled)
+    assert {name: [row.values for row in sheet.rows] for name, sheet in report.sheets.items()} == EXPECTED
