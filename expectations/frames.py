@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from ingestion.contract import Contract, DetailAggregate, Sheet, raw_columns
+from ingestion.contract import Contract, DetailAggregate, GradingRule, Sheet, raw_columns
 
 INDEX_COLUMNS = ["submission_id", "sheet_row"]
 MEMBER_GRADE_COLUMNS = [
@@ -147,8 +147,108 @@ def summary_checks(contract: Contract, frames: Mapping[str, pd.DataFrame], detai
     return frame.reset_index(drop=True)
 
 
+def grading_columns(contract: Contract, frame: pd.DataFrame, years: Mapping[str, float]) -> pd.DataFrame:
+    """The grading rule in force for each row's report year, and its parameters."""
+    rules = [contract.grading_rule(int(years[s])) if pd.notna(years.get(s)) else None for s in frame["submission_id"]]
+    frame["report_year"] = [
+        None if r is None else int(years[s]) for r, s in zip(rules, frame["submission_id"], strict=True)
+    ]
+    frame["grading_rule_name"] = [r.name if r else None for r in rules]
+    frame["allowed_org_grades"] = [", ".join(r.org_grades) if r else None for r in rules]
+    frame["_rule"] = rules
+    return frame
+
+
+def grade_fits(grade: object, rule: GradingRule | None, known_codes: frozenset[str]) -> bool | None:
+    """Whether a known grade exists in the year's scale; None when there is nothing to judge (an unknown
+    label is the allowed-values rule's finding, not this one's)."""
+    if rule is None or grade not in known_codes:
+        return None
+    return grade in rule.org_grades
+
+
+def party_rule_checks(contract: Contract, organisations: pd.DataFrame, years: Mapping[str, float]) -> pd.DataFrame:
+    """The Party's rules on one TCCSĐ: grade of that year's scale, HTXSNV cap, size of a chi bộ cơ sở."""
+    frame = grading_columns(contract, organisations.copy(), years)
+    known = frozenset(g.code for g in contract.grades)
+    frame["org_grade_fits_rule"] = [
+        grade_fits(g, r, known) for g, r in zip(frame["org_grade"], frame["_rule"], strict=True)
+    ]
+    htxsnv = as_number(frame["members_htxsnv"])
+    caps = [r.htxsnv_cap if r else None for r in frame["_rule"]]
+    denominators = [
+        as_number(pd.Series([row[cap.denominator]]))[0] if cap else float("nan")
+        for cap, (_, row) in zip(caps, frame.iterrows(), strict=True)
+    ]
+    frame["htxsnv_cap_percent"] = [round(cap.ratio * 100) if cap else None for cap in caps]
+    frame["htxsnv_within_cap"] = [
+        None if cap is None or pd.isna(h) or pd.isna(d) else bool(h <= cap.ratio * d)
+        for cap, h, d in zip(caps, htxsnv, denominators, strict=True)
+    ]
+    is_grassroots_branch = frame["org_kind"] == "chi_bo_co_so"
+    members = as_number(frame["members_total"])
+    official = as_number(frame["members_official"])
+    frame["grassroots_branch_under_30"] = (members < 30).where(is_grassroots_branch & members.notna())
+    frame["grassroots_branch_3_official"] = (official >= 3).where(is_grassroots_branch & official.notna())
+    return frame.drop(columns="_rule")
+
+
+def branch_rule_checks(contract: Contract, branches: pd.DataFrame, years: Mapping[str, float]) -> pd.DataFrame:
+    frame = grading_columns(contract, branches, years)
+    known = frozenset(g.code for g in contract.grades)
+    frame["branch_grade_fits_rule"] = [
+        grade_fits(g, r, known) for g, r in zip(frame["branch_grade"], frame["_rule"], strict=True)
+    ]
+    official = as_number(frame["members_official"])
+    frame["branch_3_official"] = (official >= 3).where(official.notna())
+    return frame.drop(columns="_rule")
+
+
+def village_checks(villages: pd.DataFrame) -> pd.DataFrame:
+    """A village with members should have its own branch or share a joint one."""
+    frame = villages.copy()
+    members = as_number(frame["members"])
+    served = frame["branch_code"].notna() | (frame["joint_branch"] == "true")
+    frame["village_served"] = (served | (members == 0)).where(members.notna())
+    return frame
+
+
+def breakdown_checks(contract: Contract, summary_wide: pd.DataFrame) -> pd.DataFrame:
+    """One row per (submission, figure broken down): the figure and the sum of its parts, when parts are given."""
+    sheet = contract.sheet("tong_hop")
+    wholes: dict[str, list[str]] = {}
+    for field_ in sheet.fields:
+        if field_.part_of:
+            wholes.setdefault(field_.part_of, []).append(field_.name)
+    rows: list[dict[str, object]] = []
+    for _, report in summary_wide.iterrows():
+        for whole, parts in wholes.items():
+            given = [as_number(pd.Series([report[p]]))[0] for p in parts if pd.notna(report[p])]
+            if not given or pd.isna(report[whole]):
+                continue
+            rows.append(
+                {
+                    "submission_id": report["submission_id"],
+                    "sheet_row": report[f"{whole}__row"],
+                    "field": whole,
+                    "parts": ", ".join(sheet.field(p).header for p in parts),
+                    "parts_add_up__declared": as_number(pd.Series([report[whole]]))[0],
+                    "parts_add_up__computed": float(pd.Series(given).fillna(0).sum()),
+                }
+            )
+    columns = ["submission_id", "sheet_row", "field", "parts", "parts_add_up__declared", "parts_add_up__computed"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+GRADE_COUNT_FIELDS = ("orgs_htxsnv", "orgs_httnv", "orgs_htnv", "orgs_khtnv", "orgs_tsvm", "orgs_yeu_kem")
+
+
 def summary_kinds(summary_wide: pd.DataFrame) -> pd.DataFrame:
     frame = summary_wide.copy()
+    grade_counts = pd.concat([as_number(frame[f]) for f in GRADE_COUNT_FIELDS], axis=1)
+    any_grade = frame[list(GRADE_COUNT_FIELDS)].notna().any(axis=1)
+    frame["grades_cover_orgs__declared"] = as_number(frame["orgs_total"]).where(any_grade)
+    frame["grades_cover_orgs__computed"] = grade_counts.fillna(0).sum(axis=1).where(any_grade)
     frame["orgs_by_kind__declared"] = as_number(frame["orgs_total"])
     frame["orgs_by_kind__computed"] = as_number(frame["orgs_party_committee"]) + as_number(
         frame["orgs_grassroots_branch"]
@@ -231,13 +331,16 @@ def build_frames(
     )
     summary_wide = key_value_wide(frames["tong_hop"], contract.sheet("tong_hop"), submission_ids)
     sheets_present, columns_present = structure_frames(contract, presence, submission_ids, detailed_ids)
+    years = dict(zip(info_wide["submission_id"], as_number(info_wide["report_year"]), strict=True))
+    organisations = organisation_checks(frames["to_chuc_co_so"], frames["chi_bo"])
     return {
         "thong_tin": info_wide,
         "tong_hop": summary_wide,
-        "to_chuc_co_so": organisation_checks(frames["to_chuc_co_so"], frames["chi_bo"]),
-        "chi_bo": branch_checks(frames["chi_bo"], frames["to_chuc_co_so"]),
-        "thon_ban": frames["thon_ban"],
+        "to_chuc_co_so": party_rule_checks(contract, organisations, years),
+        "chi_bo": branch_rule_checks(contract, branch_checks(frames["chi_bo"], frames["to_chuc_co_so"]), years),
+        "thon_ban": village_checks(frames["thon_ban"]),
         "tong_hop_kinds": summary_kinds(summary_wide),
+        "tong_hop_parts": breakdown_checks(contract, summary_wide),
         "tong_hop_detail": summary_checks(contract, frames, detailed_ids),
         "sheets_present": sheets_present,
         "columns_present": columns_present,

@@ -36,6 +36,7 @@ class Rule:
     field: str | None = None
     severity: Severity = "error"
     shown_fields: tuple[str, ...] = ()
+    regulation: str = "Mẫu báo cáo thống kê (hợp đồng dữ liệu chibo)"
 
 
 def _type_rule(sheet: Sheet, field_: Field, contract: Contract) -> Rule | None:
@@ -251,9 +252,160 @@ def cross_rules() -> list[Rule]:
     ]
 
 
+GRADING_REGULATIONS = (
+    "Hướng dẫn 20-HD/BTCTW, 27-HD/BTCTW (2008–2017); Quy định 132-QĐ/TW, 124-QĐ/TW (2018–2024); "
+    "Quy định 366-QĐ/TW (2025–)"
+)
+STATUTE_21 = "Điều lệ Đảng, Điều 21 (chi bộ có ít nhất 3 đảng viên chính thức)"
+
+
+def party_rules() -> list[Rule]:
+    """The Party's rules: Statute art. 21, the grading regulation in force, Hướng dẫn 21-HD/BTCTW."""
+
+    def check(
+        rule_id: str,
+        frame: str,
+        field_: str,
+        column: str,
+        severity: Severity,
+        message: str,
+        fix: str,
+        origin: str,
+        regulation: str,
+    ) -> Rule:
+        return Rule(
+            rule_id=rule_id,
+            frame=frame,
+            sheet=frame,
+            field=field_,
+            kind="is_true",
+            params={"column": column},
+            message=message,
+            fix=fix,
+            origin=origin,
+            severity=severity,
+            regulation=regulation,
+        )
+
+    return [
+        check(
+            "to_chuc_co_so.org_grade.theo_nam",
+            "to_chuc_co_so",
+            "org_grade",
+            "org_grade_fits_rule",
+            "error",
+            "Mức xếp loại «{value}» không có trong {grading_rule_name}, áp dụng cho năm {report_year} "
+            "(chỉ có: {allowed_org_grades}).",
+            "Xếp loại lại theo các mức của quy định áp dụng cho năm báo cáo.",
+            "an organisation's grade exists in the grading rule of the report's year (TSVM only up to 2017, "
+            "HTXSNV for organisations only from 2018)",
+            GRADING_REGULATIONS,
+        ),
+        check(
+            "chi_bo.branch_grade.theo_nam",
+            "chi_bo",
+            "branch_grade",
+            "branch_grade_fits_rule",
+            "error",
+            "Mức xếp loại chi bộ «{value}» không có trong {grading_rule_name}, áp dụng cho năm {report_year} "
+            "(chỉ có: {allowed_org_grades}).",
+            "Xếp loại lại theo các mức của quy định áp dụng cho năm báo cáo.",
+            "a branch's grade exists in the grading rule of the report's year",
+            GRADING_REGULATIONS,
+        ),
+        check(
+            "to_chuc_co_so.htxsnv_toi_da",
+            "to_chuc_co_so",
+            "members_htxsnv",
+            "htxsnv_within_cap",
+            "warning",
+            "Số đảng viên hoàn thành xuất sắc nhiệm vụ ({members_htxsnv}) vượt {htxsnv_cap_percent}% số đảng viên "
+            "hoàn thành tốt nhiệm vụ ({members_httnv}) trong một TCCSĐ, theo {grading_rule_name}.",
+            "Đề nghị kiểm tra lại kết quả xếp loại đảng viên của tổ chức này.",
+            "members graded HTXSNV ≤ ratio × the denominator column, both parameters of the grading rule in force",
+            "Hướng dẫn 21-HD/BTCTW (2019); tỷ lệ và mẫu số là tham số của quy định đánh giá từng năm",
+        ),
+        check(
+            "to_chuc_co_so.chi_bo_co_so_3",
+            "to_chuc_co_so",
+            "members_official",
+            "grassroots_branch_3_official",
+            "warning",
+            "Chi bộ cơ sở chỉ có {members_official} đảng viên chính thức, chưa đủ 3.",
+            "Đề nghị kiểm tra số liệu hoặc kiện toàn chi bộ.",
+            "a chi bộ cơ sở has at least 3 full members",
+            STATUTE_21,
+        ),
+        check(
+            "to_chuc_co_so.chi_bo_co_so_30",
+            "to_chuc_co_so",
+            "members_total",
+            "grassroots_branch_under_30",
+            "warning",
+            "Chi bộ cơ sở có {members_total} đảng viên (từ 30 trở lên).",
+            "Đề nghị xem xét thành lập đảng bộ cơ sở, hoặc kiểm tra lại số liệu.",
+            "a chi bộ cơ sở with 30 or more members is usually a đảng bộ cơ sở",
+            "Điều lệ Đảng và hướng dẫn thi hành (đảng bộ cơ sở thường có từ 30 đảng viên)",
+        ),
+        check(
+            "chi_bo.it_nhat_3",
+            "chi_bo",
+            "members_official",
+            "branch_3_official",
+            "warning",
+            "Chi bộ «{branch_name}» chỉ có {members_official} đảng viên chính thức, chưa đủ 3.",
+            "Đề nghị kiểm tra số liệu hoặc kiện toàn chi bộ (ghép sinh hoạt nếu cần).",
+            "a subordinate branch has at least 3 full members",
+            STATUTE_21,
+        ),
+        check(
+            "thon_ban.chua_co_chi_bo",
+            "thon_ban",
+            "village_name",
+            "village_served",
+            "warning",
+            "«{value}» có {members} đảng viên nhưng chưa có chi bộ, cũng không sinh hoạt ghép.",
+            "Đề nghị xem xét thành lập chi bộ hoặc ghép sinh hoạt; nếu đã có, ghi mã chi bộ.",
+            "a village with members has its own or a joint branch",
+            "Chỉ thị, nghị quyết về xóa thôn, bản chưa có tổ chức đảng",
+        ),
+        Rule(
+            rule_id="tong_hop.grades_cover_orgs",
+            frame="tong_hop_kinds",
+            sheet="tong_hop",
+            field="orgs_total",
+            kind="pair_equal",
+            params={"column_A": "grades_cover_orgs__declared", "column_B": "grades_cover_orgs__computed"},
+            message="Kết quả xếp loại chỉ có {computed} TCCSĐ trong khi tổng số TCCSĐ là {declared}.",
+            fix="Ghi đủ số TCCSĐ ở từng mức xếp loại (mức nào không có thì ghi 0).",
+            origin="a grade breakdown covers every organisation (Mường Khương 2021: 7 + 10 of 42)",
+        ),
+        Rule(
+            rule_id="tong_hop.parts_add_up",
+            frame="tong_hop_parts",
+            sheet="tong_hop",
+            field="field",
+            kind="pair_equal",
+            params={"column_A": "parts_add_up__declared", "column_B": "parts_add_up__computed"},
+            message="«{header}» là {declared} nhưng các phần «{parts}» cộng lại được {computed}.",
+            fix="Sửa số tổng hoặc các số «trong đó» cho khớp nhau.",
+            origin="the parts of a figure broken down add up to it (Sơn La 2006: 292 + 93 + 28 ≠ 346)",
+        ),
+    ]
+
+
 def all_rules(contract: Contract | None = None) -> list[Rule]:
     contract = contract or load_contract()
-    return structure_rules() + field_rules(contract) + [committee_rule()] + cross_rules()
+    return structure_rules() + field_rules(contract) + [committee_rule()] + cross_rules() + party_rules()
 
 
-UNREADABLE_RULE_ID = "tep.khong_doc_duoc"
+UNREADABLE_RULE = Rule(
+    rule_id="tep.khong_doc_duoc",
+    frame="(none)",
+    sheet="(tệp)",
+    kind="is_true",
+    params={},
+    message="(the reader's own message: see docs/submission-format.md, Refusals)",
+    fix="Gửi lại tệp theo mẫu báo cáo (.xlsx, .xls, .ods hoặc .zip các tệp CSV).",
+    origin="the file can be read as a report at all (format, size, safety)",
+)

@@ -126,21 +126,21 @@ def finding_for(rule: Rule, row: pd.Series, contract: Contract) -> Finding:
         value = header_for(contract, sheet_name, field_name)
     elif rule.frame == "sheets_present":
         value = str(row["sheet"])
-    elif rule.frame == "tong_hop_detail":
+    elif rule.frame in {"tong_hop_detail", "tong_hop_parts"}:
         field_name = str(row["field"])
         value = row.get("value")
     else:
         value = row.get(field_name) if field_name else None
     sheet_row = row.get(f"{field_name}__row") if f"{field_name}__row" in row else row.get("sheet_row")
-    declared = row.get(rule.params.get("column_A", ""), None)
-    computed = row.get(rule.params.get("column_B", ""), None)
-    message = rule.message.format(
+    context = RowContext(row)
+    context.update(
         value=vietnamese_number(value),
         header=header_for(contract, sheet_name, field_name),
-        declared=vietnamese_number(declared),
-        computed=vietnamese_number(computed),
+        declared=vietnamese_number(row.get(rule.params.get("column_A", ""), None)),
+        computed=vietnamese_number(row.get(rule.params.get("column_B", ""), None)),
         sheet=sheet_name,
     )
+    message = rule.message.format_map(context)
     return Finding(
         submission_id=str(row["submission_id"]),
         rule_id=rule.rule_id,
@@ -152,6 +152,22 @@ def finding_for(rule: Rule, row: pd.Series, contract: Contract) -> Finding:
         message=message,
         fix=rule.fix,
     )
+
+
+class RowContext(dict):
+    """Message placeholders: the named values, else any column of the failing row, in Vietnamese format."""
+
+    def __init__(self, row: pd.Series) -> None:
+        super().__init__()
+        self.row = row
+
+    def __missing__(self, key: str) -> str:
+        value = self.row.get(key)
+        if key.endswith("year") and value is not None and not pd.isna(value):
+            return str(int(value))  # a year is not a quantity: 2023, not 2.023
+        if isinstance(value, str) and value.isdigit():
+            value = int(value)
+        return vietnamese_number(value)
 
 
 def with_row_keys(frames: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:

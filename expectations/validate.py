@@ -6,16 +6,18 @@ schema, so rejected reports stay in the warehouse, marked, and never reach the m
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import duckdb
 import pandas as pd
 
 from expectations.frames import build_frames
-from expectations.rules import UNREADABLE_RULE_ID
+from expectations.rules import UNREADABLE_RULE, all_rules
 from expectations.runner import Finding, validate_frames
+from ingestion.config import Settings
 from ingestion.contract import Contract, load_contract
 from ingestion.intake import insert_rows, resolve, sheet_rows
 from ingestion.reader import ParsedReport
@@ -31,6 +33,39 @@ class Outcome:
     findings: tuple[Finding, ...]
 
 
+def with_province_severities(
+    findings: list[Finding], provinces: Mapping[str, str | None], settings: Settings | None
+) -> list[Finding]:
+    """Apply the per-province severity overrides of chibo.yaml."""
+    if settings is None:
+        return findings
+    return [
+        replace(f, severity=settings.severity_for(provinces.get(f.submission_id), f.rule_id, f.severity))
+        for f in findings
+    ]
+
+
+def rule_results(outcomes: list[Outcome], run_id: str, contract: Contract) -> list[dict[str, object]]:
+    """Every rule's outcome for every submission: pass, or fail with how many rows failed."""
+    rules = all_rules(contract) + [UNREADABLE_RULE]
+    rows: list[dict[str, object]] = []
+    for outcome in outcomes:
+        failed = Counter(f.rule_id for f in outcome.findings)
+        severity = {f.rule_id: f.severity for f in outcome.findings}
+        rows += [
+            {
+                "submission_id": outcome.submission_id,
+                "run_id": run_id,
+                "rule_id": rule.rule_id,
+                "severity": severity.get(rule.rule_id, rule.severity),
+                "status": "fail" if failed[rule.rule_id] else "pass",
+                "failed_rows": failed[rule.rule_id],
+            }
+            for rule in rules
+        ]
+    return rows
+
+
 def decide(submission_ids: list[str], findings: list[Finding]) -> list[Outcome]:
     by_submission: dict[str, list[Finding]] = {s: [] for s in submission_ids}
     for finding in findings:
@@ -44,14 +79,14 @@ def decide(submission_ids: list[str], findings: list[Finding]) -> list[Outcome]:
 def unreadable_finding(submission_id: str, message: str) -> Finding:
     return Finding(
         submission_id=submission_id,
-        rule_id=UNREADABLE_RULE_ID,
+        rule_id=UNREADABLE_RULE.rule_id,
         severity="error",
         sheet="(tệp)",
         sheet_row=None,
         field=None,
         value=None,
         message=message,
-        fix="Gửi lại tệp theo mẫu báo cáo (.xlsx hoặc .zip các tệp CSV).",
+        fix=UNREADABLE_RULE.fix,
     )
 
 
@@ -93,7 +128,7 @@ def validate_report(report: ParsedReport, contract: Contract | None = None) -> O
 def pending_submissions(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return connection.execute(
         f"""
-        SELECT s.submission_id, s.report_kind, s.read_error, s.report_year, s.committee_name,
+        SELECT s.submission_id, s.report_kind, s.read_error, s.report_year, s.committee_name, s.province,
                s.resolution_status, s.resolution_message
         FROM {RAW_SCHEMA}.submissions s
         WHERE NOT EXISTS (SELECT 1 FROM {RAW_SCHEMA}.submission_outcomes o WHERE o.submission_id = s.submission_id)
@@ -125,9 +160,12 @@ def load_presence(connection: duckdb.DuckDBPyConnection, ids: list[str]) -> Pres
     return presence
 
 
-def record_outcomes(connection: duckdb.DuckDBPyConnection, outcomes: list[Outcome], run_id: str) -> None:
+def record_outcomes(
+    connection: duckdb.DuckDBPyConnection, outcomes: list[Outcome], run_id: str, contract: Contract
+) -> None:
     decided_at = datetime.now(UTC).replace(tzinfo=None)
     connection.execute("BEGIN TRANSACTION")
+    insert_rows(connection, "rule_results", rule_results(outcomes, run_id, contract))
     insert_rows(
         connection,
         "submission_outcomes",
@@ -155,6 +193,8 @@ def record_outcomes(connection: duckdb.DuckDBPyConnection, outcomes: list[Outcom
                 "field": f.field,
                 "value": f.value,
                 "message": f.message,
+                "severity": f.severity,
+                "fix": f.fix,
             }
             for o in outcomes
             for f in o.findings
@@ -164,9 +204,15 @@ def record_outcomes(connection: duckdb.DuckDBPyConnection, outcomes: list[Outcom
 
 
 def validate_pending(
-    connection: duckdb.DuckDBPyConnection, run_id: str, contract: Contract | None = None
+    connection: duckdb.DuckDBPyConnection,
+    run_id: str,
+    contract: Contract | None = None,
+    settings: Settings | None = None,
 ) -> list[Outcome]:
-    """Validate every submission that has no outcome yet, in one GX run, and record the outcomes."""
+    """Validate every submission that has no outcome yet, in one GX run, and record the outcomes.
+
+    With ``settings``, severities are those configured for each submission's province.
+    """
     contract = contract or load_contract()
     pending = pending_submissions(connection)
     unreadable = pending[pending["report_kind"] == "unreadable"]
@@ -189,6 +235,8 @@ def validate_pending(
     findings += [
         unreadable_finding(s, m) for s, m in zip(unreadable["submission_id"], unreadable["read_error"], strict=True)
     ]
+    provinces = dict(zip(pending["submission_id"], pending["province"], strict=True))
+    findings = with_province_severities(findings, provinces, settings)
     outcomes = decide(pending["submission_id"].tolist(), findings)
-    record_outcomes(connection, outcomes, run_id)
+    record_outcomes(connection, outcomes, run_id, contract)
     return outcomes

@@ -554,3 +554,19 @@ def resolve_committee(
     if name is None:
         return Resolution("unknown", None, (), "Báo cáo thiếu cả tên và mã đơn vị gửi báo cáo.")
     return _resolve_by_name(name, index, scope, report_year)
+
+
+# --------------------------------------------------------------------------- units of a province
+
+
+def units_of_province(province: str, report_year: int) -> tuple[Unit, ...]:
+    """The units whose committees report for that year: a province's districts up to the 2024 round,
+    its commune-level units (xã, phường, đặc khu) from the 2025 round, ordered by code.
+
+    Raises ``LookupError`` when the province does not exist in that year's era (a typo, or a province
+    abolished by the 2025 reform, such as Yên Bái for 2025).
+    """
+    scope = resolve_province(province, report_year)
+    if scope is None:
+        raise LookupError(f"Không tìm thấy tỉnh, thành phố '{province}' trong danh mục năm báo cáo {report_year}.")
+    return _unit_index(era_for_year(report_year)).by_province.get(scope.code, ())

@@ -65,6 +65,7 @@ class Field:
     unit: str | None = None
     allowed: str | None = None
     detail: DetailAggregate | None = None
+    part_of: str | None = None  # a breakdown: the parts of a figure must add up to it
 
     def spellings(self) -> tuple[str, ...]:
         return (self.name, self.header, *self.aliases)
@@ -95,11 +96,33 @@ class Sheet:
 
 
 @dataclass(frozen=True)
+class HtxsnvCap:
+    ratio: float
+    denominator: str
+
+
+@dataclass(frozen=True)
+class GradingRule:
+    """The evaluation regulation in force for a span of reporting years."""
+
+    version: str
+    name: str
+    first_year: int
+    last_year: int
+    org_grades: tuple[str, ...]
+    htxsnv_cap: HtxsnvCap | None
+
+
+@dataclass(frozen=True)
 class Contract:
     version: int
     sheets: tuple[Sheet, ...]
     enums: dict[str, tuple[EnumValue, ...]]
     grades: tuple[Grade, ...]
+    grading_rules: tuple[GradingRule, ...] = ()
+
+    def grading_rule(self, year: int) -> GradingRule | None:
+        return next((r for r in self.grading_rules if r.first_year <= year <= r.last_year), None)
 
     def sheet(self, name: str) -> Sheet:
         for candidate in self.sheets:
@@ -142,6 +165,7 @@ def _field(raw: dict[str, Any]) -> Field:
         unit=raw.get("unit"),
         allowed=raw.get("allowed"),
         detail=DetailAggregate(**detail) if detail else None,
+        part_of=raw.get("part_of"),
     )
 
 
@@ -165,7 +189,18 @@ def parse_contract(document: dict[str, Any]) -> Contract:
         )
         for s in document["sheets"]
     )
-    return Contract(version=document["version"], sheets=sheets, enums=enums, grades=grades)
+    grading_rules = tuple(
+        GradingRule(
+            version=r["version"],
+            name=r["name"],
+            first_year=r["first_year"],
+            last_year=r["last_year"],
+            org_grades=tuple(r["org_grades"]),
+            htxsnv_cap=HtxsnvCap(**r["htxsnv_cap"]) if r.get("htxsnv_cap") else None,
+        )
+        for r in document.get("grading_rules", ())
+    )
+    return Contract(version=document["version"], sheets=sheets, enums=enums, grades=grades, grading_rules=grading_rules)
 
 
 @cache

@@ -33,7 +33,7 @@ def validate(settings: Settings, run_id: str) -> dict[str, str]:
     from expectations.validate import validate_pending
 
     with connect(settings.warehouse) as connection:
-        outcomes = validate_pending(connection, run_id)
+        outcomes = validate_pending(connection, run_id, settings=settings)
     return {outcome.submission_id: outcome.outcome for outcome in outcomes}
 
 

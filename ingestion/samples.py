@@ -470,6 +470,15 @@ def committee_ratio(report: Mapping[str, Any]) -> float:
     return 100 * with_committee / len(village)
 
 
+ADMISSION_BREAKDOWN = (
+    "admitted_no_member_places",
+    "admitted_no_branch_places",
+    "admitted_in_villages",
+    "admitted_in_schools",
+    "admitted_in_health_stations",
+)
+
+
 def totals_from_details(report: Mapping[str, Any]) -> Row:
     """The ``tong_hop`` counts recomputed from the detail sheets (awareness classes excluded)."""
     orgs = report["to_chuc_co_so"]
@@ -489,6 +498,8 @@ def totals_from_details(report: Mapping[str, Any]) -> Row:
         "orgs_httnv": grades.count("HTTNV"),
         "orgs_htnv": grades.count("HTNV"),
         "orgs_khtnv": grades.count("KHTNV"),
+        "orgs_tsvm": grades.count("TSVM"),
+        "orgs_yeu_kem": grades.count("YEU_KEM"),
     }
 
 
@@ -829,6 +840,8 @@ def _tong_hop(spec: ReportSpec, report: Report, rng: random.Random) -> Row:
     classes = spec.awareness_classes or max(1, round(totals["admitted"] / 25))
     totals["awareness_classes"] = classes
     totals["awareness_attendees"] = round(totals["admitted"] * rng.uniform(1.6, 2.4))
+    for breakdown in ADMISSION_BREAKDOWN:  # a committee report does not break admissions down by place
+        totals[breakdown] = None
     return totals
 
 

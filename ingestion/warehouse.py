@@ -60,6 +60,14 @@ REGISTRY_TABLES: dict[str, dict[str, str]] = {
         "decided_at": "TIMESTAMP",
         "errors": "INTEGER",
     },
+    "rule_results": {
+        "submission_id": "VARCHAR",
+        "run_id": "VARCHAR",
+        "rule_id": "VARCHAR",
+        "severity": "VARCHAR",
+        "status": "VARCHAR",
+        "failed_rows": "INTEGER",
+    },
     "validation_failures": {
         "submission_id": "VARCHAR",
         "run_id": "VARCHAR",
@@ -69,6 +77,8 @@ REGISTRY_TABLES: dict[str, dict[str, str]] = {
         "field": "VARCHAR",
         "value": "VARCHAR",
         "message": "VARCHAR",
+        "severity": "VARCHAR",
+        "fix": "VARCHAR",
     },
 }
 

@@ -1,0 +1,50 @@
+"""Severities per province and the stored outcome of every rule for every submission version."""
+
+from __future__ import annotations
+
+import copy
+
+from expectations.rules import all_rules
+from expectations.validate import validate_pending
+from ingestion.config import Settings
+from ingestion.intake import ingest_inbox
+from ingestion.samples import muong_khuong_2023
+from ingestion.warehouse import connect
+from ingestion.workbook import write_xlsx
+
+
+def too_many_excellent(report: dict) -> dict:
+    report = copy.deepcopy(report)
+    first = report["to_chuc_co_so"][0]
+    both = first["members_htxsnv"] + first["members_httnv"]
+    first["members_htxsnv"], first["members_httnv"] = both // 2, both - both // 2
+    return report
+
+
+def test_a_province_can_make_a_warning_an_error(settings: Settings):
+    lao_cai = too_many_excellent(muong_khuong_2023())
+    son_la = copy.deepcopy(lao_cai)
+    son_la["thong_tin"].update(province="Sơn La", committee_name="Thành phố Sơn La", committee_code=None)
+    write_xlsx(settings.inbox / "lao_cai.xlsx", lao_cai)
+    write_xlsx(settings.inbox / "son_la.xlsx", son_la)
+    with connect(settings.warehouse) as connection:
+        results = {r.file_name: r.submission_id for r in ingest_inbox(connection, settings, "night-1")}
+        outcomes = {o.submission_id: o for o in validate_pending(connection, "night-1", settings=settings)}
+    lao_cai_outcome, son_la_outcome = outcomes[results["lao_cai.xlsx"]], outcomes[results["son_la.xlsx"]]
+    assert lao_cai_outcome.outcome == "accepted"
+    assert {f.severity for f in lao_cai_outcome.findings} == {"warning"}
+    assert son_la_outcome.outcome == "rejected"  # chibo.yaml: Sơn La treats the HTXSNV share as an error
+    assert {(f.rule_id, f.severity) for f in son_la_outcome.findings} == {("to_chuc_co_so.htxsnv_toi_da", "error")}
+
+
+def test_every_rule_outcome_is_kept_per_submission_version(settings: Settings):
+    write_xlsx(settings.inbox / "v1.xlsx", too_many_excellent(muong_khuong_2023()))
+    with connect(settings.warehouse) as connection:
+        ingest_inbox(connection, settings, "night-1")
+        validate_pending(connection, "night-1", settings=settings)
+        rows = connection.execute(
+            "select rule_id, severity, status, failed_rows from raw.rule_results order by rule_id"
+        ).fetchall()
+    assert len(rows) == len(all_rules()) + 1  # every rule of the catalogue, and the unreadable-file rule
+    failed = [row for row in rows if row[2] == "fail"]
+    assert failed == [("to_chuc_co_so.htxsnv_toi_da", "warning", "fail", 1)]
