@@ -82,13 +82,20 @@ def command_validate(args: argparse.Namespace) -> int:
         print(f"KHÔNG MỞ ĐƯỢC TỆP {path}: {error.strerror}")
         return EXIT_UNREADABLE
     print("\n".join(describe_reading(report)))
-    outcome = validate_report(report)
+    outcome = validate_report(report, warehouse=Path(args.warehouse) if args.warehouse else None)
     print()
+    warnings = [f for f in outcome.findings if f.severity == "warning"]
+    if warnings:
+        print(f"Cần kiểm tra lại ({len(warnings)} cảnh báo, không làm báo cáo bị từ chối):")
+        for finding in warnings:
+            where = f"trang {finding.sheet}" + (f", dòng {finding.sheet_row}" if finding.sheet_row else "")
+            print(f"  - {where}: {finding.message} {finding.fix}")
     if outcome.outcome == "accepted":
         print("KẾT QUẢ: báo cáo HỢP LỆ, sẽ được tiếp nhận.")
         return EXIT_ACCEPTED
-    print(f"KẾT QUẢ: báo cáo BỊ TỪ CHỐI — {len(outcome.findings)} lỗi cần sửa:")
-    for finding in outcome.findings:
+    errors = [f for f in outcome.findings if f.severity == "error"]
+    print(f"KẾT QUẢ: báo cáo BỊ TỪ CHỐI — {len(errors)} lỗi cần sửa:")
+    for finding in errors:
         where = f"trang {finding.sheet}" + (f", dòng {finding.sheet_row}" if finding.sheet_row else "")
         print(f"  - {where}: {finding.message} Cách sửa: {finding.fix}")
     return EXIT_REJECTED
@@ -210,6 +217,9 @@ def parser() -> argparse.ArgumentParser:
     template.set_defaults(handler=command_template)
     validate = commands.add_parser("validate", help="check one report file: exit 0 accepted, 1 rejected, 2 unreadable")
     validate.add_argument("file")
+    validate.add_argument(
+        "--warehouse", help="also check against the committee's accepted history in this warehouse (DuckDB file)"
+    )
     validate.set_defaults(handler=command_validate)
     sample = commands.add_parser("sample", help="write the sample inbox built from the published figures")
     sample.add_argument("directory")

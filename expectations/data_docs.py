@@ -6,6 +6,11 @@ Data Docs site is a local filesystem site rooted at ``docs_dir``. Validate with 
 ``build_docs(context)`` renders one page per validation run plus ``index.html``, and
 ``result_page(context, result)`` names the page of one run, for a ``file://`` link in an alert.
 
+One folder per context (per night): when GX rebuilds the index it deletes from the folder every validation
+page whose result is not in the context's store (``DefaultSiteIndexBuilder.build(skip_and_clean_missing=True)``,
+not configurable), so a second night built into the same folder would remove the first night's pages and
+break the links in its e-mails. ``night_docs_dir(root, run_name)`` names a folder per night.
+
 GX's index lists the runs with bootstrap-table and jQuery fetched from public CDNs: without internet access
 the table stays empty. ``build_docs`` therefore adds a static table of the runs to ``index.html`` (status in
 words, suite, run time, link), which a small inline script removes when the CDN scripts did load.
@@ -80,12 +85,21 @@ def run_identifier(run_name: str | None = None) -> RunIdentifier:
     """A run id for ``ValidationDefinition.run(run_id=...)``, shared by every frame of one night.
 
     The run name becomes a folder of each page's path: characters that Windows or a URL would not take
-    as is (an Airflow run id has ``:`` and ``+``) become ``_``.
+    as is (an Airflow run id has ``:`` and ``+``) become ``_`` (``safe_name``).
     """
     from great_expectations.core.run_identifier import RunIdentifier
 
-    safe_name = re.sub(r"[^0-9A-Za-z_.-]", "_", run_name) if run_name else None
-    return RunIdentifier(run_name=safe_name, run_time=datetime.now(UTC))
+    return RunIdentifier(run_name=safe_name(run_name) if run_name else None, run_time=datetime.now(UTC))
+
+
+def night_docs_dir(root: Path, run_name: str) -> Path:
+    """The Data Docs folder of one night under ``root``: ``root/<run name made safe for a path>``."""
+    return Path(root) / safe_name(run_name)
+
+
+def safe_name(name: str) -> str:
+    """A file or folder name that Windows, a URL and a shell take as is."""
+    return re.sub(r"[^0-9A-Za-z_.-]", "_", name)
 
 
 def docs_dir_of(context: AbstractDataContext) -> Path:
@@ -98,8 +112,10 @@ def docs_dir_of(context: AbstractDataContext) -> Path:
 
 def build_docs(context: AbstractDataContext) -> Path:
     """Render the site (a page per validation run, a page per suite, the index) and return ``index.html``."""
-    built = context.build_data_docs(site_names=[SITE_NAME])
-    index = file_url_to_path(built[SITE_NAME])
+    context.build_data_docs(site_names=[SITE_NAME])
+    index = docs_dir_of(context) / INDEX_FILE
+    if not index.is_file():  # GX logs a rendering error and goes on: say so here
+        raise RuntimeError(f"Great Expectations wrote no Data Docs index at {index}: see its log")
     add_static_index(index, run_pages(context))
     return index
 

@@ -394,9 +394,73 @@ def party_rules() -> list[Rule]:
     ]
 
 
+OUTLIER_LABELS = {
+    "members_total": "Tổng số đảng viên",
+    "admitted": "Số kết nạp",
+    "branches_total": "Số chi bộ trực thuộc",
+}
+
+
+def history_rules() -> list[Rule]:
+    """Checks against the committee's own accepted history (latest accepted version of each year)."""
+    rules = [
+        Rule(
+            rule_id="lich_su.chuyen_so_du",
+            frame="history",
+            sheet="tong_hop",
+            field="members_total",
+            kind="pair_equal",
+            severity="warning",
+            params={"column_A": "roll_forward__declared", "column_B": "roll_forward__computed"},
+            message="Đảng viên cuối năm là {declared}, nhưng từ {previous_members} đảng viên cuối năm {previous_year} "
+            "cộng kết nạp, chuyển đến, trừ từ trần, xóa tên, khai trừ, chuyển đi thì được {computed} "
+            "(chênh {roll_forward_gap}).",
+            fix="Đề nghị đối chiếu số đảng viên đầu năm và các biến động trong năm.",
+            origin="members at year end = previous accepted year end + admitted + transferred in − (deceased + "
+            "struck off + expelled + transferred out)",
+            regulation="Đẳng thức số dư đảng viên (hướng dẫn thống kê đảng viên)",
+        ),
+        Rule(
+            rule_id="lich_su.thon_co_chi_bo_giam",
+            frame="history",
+            sheet="tong_hop",
+            field="villages_with_branch",
+            kind="is_true",
+            severity="warning",
+            params={"column": "villages_not_fewer"},
+            message="Số thôn, tổ dân phố có chi bộ giảm từ {previous_villages_with_branch} (năm {previous_year}) "
+            "xuống {villages_with_branch_now}.",
+            fix="Đề nghị kiểm tra lại: thôn nào không còn chi bộ, vì sao.",
+            origin="fewer villages with a branch than the previous accepted year",
+            regulation="Chỉ thị, nghị quyết về xóa thôn, bản chưa có tổ chức đảng",
+        ),
+    ]
+    for metric, label in OUTLIER_LABELS.items():
+        rules.append(
+            Rule(
+                rule_id=f"lich_su.bat_thuong.{metric}",
+                frame="history",
+                sheet="tong_hop",
+                field=f"{metric}_value",
+                kind="is_true",
+                severity="warning",
+                params={"column": f"{metric}_typical"},
+                message=f"{label} năm nay là {{{metric}_value}}, khác thường so với các năm trước của chính đảng bộ "
+                f"(trung vị {{{metric}_median}}; điểm z hiệu chỉnh {{{metric}_z}} ≥ 3,5).",
+                fix="Đề nghị kiểm tra lại số liệu; nếu đúng, ghi chú lý do biến động.",
+                origin=f"{metric}: modified z-score 0.6745·|x − median| / MAD over the committee's own history ≥ 3.5 "
+                "(no flag when MAD is 0 or with fewer than 3 earlier years)",
+                regulation="Phát hiện giá trị bất thường (như DHIS2)",
+            )
+        )
+    return rules
+
+
 def all_rules(contract: Contract | None = None) -> list[Rule]:
     contract = contract or load_contract()
-    return structure_rules() + field_rules(contract) + [committee_rule()] + cross_rules() + party_rules()
+    return (
+        structure_rules() + field_rules(contract) + [committee_rule()] + cross_rules() + party_rules() + history_rules()
+    )
 
 
 UNREADABLE_RULE = Rule(

@@ -106,7 +106,9 @@ def vietnamese_number(value: Any) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "(trống)"
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return f"{int(value):,}".replace(",", ".") if float(value).is_integer() else str(value)
+        if float(value).is_integer():
+            return f"{int(value):,}".replace(",", ".")
+        return f"{float(value):,.1f}".replace(",", " ").replace(".", ",").replace(" ", ".")
     return str(value)
 
 

@@ -10,18 +10,20 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from expectations.frames import build_frames
+from expectations.history import Current, figures_from_tables, history_frame, load_history
 from expectations.rules import UNREADABLE_RULE, all_rules
 from expectations.runner import Finding, validate_frames
 from ingestion.config import Settings
 from ingestion.contract import Contract, load_contract
-from ingestion.intake import insert_rows, resolve, sheet_rows
+from ingestion.intake import committee_key, insert_rows, parse_year, resolve, sheet_rows
 from ingestion.reader import ParsedReport
-from ingestion.warehouse import RAW_SCHEMA
+from ingestion.warehouse import RAW_SCHEMA, connect
 
 Presence = dict[str, dict[str, set[str]]]
 
@@ -100,17 +102,50 @@ def validate_tables(
     submission_ids: list[str],
     detailed_ids: set[str],
     resolutions: Resolutions,
+    history: pd.DataFrame | None = None,
 ) -> list[Finding]:
+    """All findings for a batch; ``history`` (one row per submission) adds the history checks."""
     if not submission_ids:
         return []
     frames = build_frames(contract, tables, presence, submission_ids, detailed_ids, resolutions)
+    if history is not None:
+        frames["history"] = history
     return validate_frames(frames, contract)
+
+
+def summary_row_of(tables: Mapping[str, pd.DataFrame], submission_id: str) -> int | None:
+    summary = tables.get("tong_hop")
+    if summary is None or summary.empty:
+        return None
+    rows = summary[(summary["submission_id"] == submission_id) & (summary["field"] == "members_total")]["sheet_row"]
+    return int(rows.iloc[0]) if len(rows) else None
+
+
+def currents_of(
+    tables: Mapping[str, pd.DataFrame], keys_and_years: Mapping[str, tuple[str | None, int | None]]
+) -> list[Current]:
+    return [
+        Current(
+            submission_id, key, year, figures_from_tables(tables, submission_id), summary_row_of(tables, submission_id)
+        )
+        for submission_id, (key, year) in keys_and_years.items()
+    ]
+
+
+def history_for(
+    connection: duckdb.DuckDBPyConnection,
+    tables: Mapping[str, pd.DataFrame],
+    keys_and_years: Mapping[str, tuple[str | None, int | None]],
+) -> pd.DataFrame:
+    keys = sorted({key for key, _ in keys_and_years.values() if key})
+    return history_frame(currents_of(tables, keys_and_years), load_history(connection, keys))
 
 
 # ------------------------------------------------------------------ one file (chibo validate)
 
 
-def validate_report(report: ParsedReport, contract: Contract | None = None) -> Outcome:
+def validate_report(report: ParsedReport, contract: Contract | None = None, warehouse: Path | None = None) -> Outcome:
+    """Validate one file; with a ``warehouse``, against the committee's accepted history there too."""
     contract = contract or load_contract()
     submission_id = "tep"
     tables = {name: pd.DataFrame(rows) for name, rows in sheet_rows(report, submission_id, contract).items() if rows}
@@ -118,7 +153,13 @@ def validate_report(report: ParsedReport, contract: Contract | None = None) -> O
     detailed = {submission_id} if report.report_kind == "detailed" else set()
     resolution = resolve(report)
     resolutions = {submission_id: (resolution.status == "resolved", resolution.message_vi)} if resolution else {}
-    findings = validate_tables(contract, tables, presence, [submission_id], detailed, resolutions)
+    history = None
+    if warehouse is not None:
+        unit = resolution.unit if resolution is not None and resolution.status == "resolved" else None
+        key = unit.key if unit else committee_key(report.info("province"), report.info("committee_name"))
+        with connect(warehouse, read_only=True) as connection:
+            history = history_for(connection, tables, {submission_id: (key, parse_year(report.info("report_year")))})
+    findings = validate_tables(contract, tables, presence, [submission_id], detailed, resolutions, history)
     return decide([submission_id], findings)[0]
 
 
@@ -129,6 +170,7 @@ def pending_submissions(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return connection.execute(
         f"""
         SELECT s.submission_id, s.report_kind, s.read_error, s.report_year, s.committee_name, s.province,
+               s.committee_key,
                s.resolution_status, s.resolution_message
         FROM {RAW_SCHEMA}.submissions s
         WHERE NOT EXISTS (SELECT 1 FROM {RAW_SCHEMA}.submission_outcomes o WHERE o.submission_id = s.submission_id)
@@ -224,13 +266,14 @@ def validate_pending(
         for row in readable.itertuples()
         if pd.notna(row.report_year) and pd.notna(row.committee_name)
     }
+    tables = load_tables(connection, contract, readable_ids)
+    keys_and_years = {
+        row.submission_id: (row.committee_key, None if pd.isna(row.report_year) else int(row.report_year))
+        for row in readable.itertuples()
+    }
+    history = history_for(connection, tables, keys_and_years)
     findings = validate_tables(
-        contract,
-        load_tables(connection, contract, readable_ids),
-        load_presence(connection, readable_ids),
-        readable_ids,
-        detailed_ids,
-        resolutions,
+        contract, tables, load_presence(connection, readable_ids), readable_ids, detailed_ids, resolutions, history
     )
     findings += [
         unreadable_finding(s, m) for s, m in zip(unreadable["submission_id"], unreadable["read_error"], strict=True)
