@@ -11,7 +11,8 @@ import logging
 import numbers
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -37,6 +38,7 @@ class Finding:
     value: str | None
     message: str
     fix: str
+    docs_url: str | None = None  # the GX Data Docs page of the suite run that found it
 
 
 def build_expectation(rule: Rule) -> Any:
@@ -60,19 +62,32 @@ def build_expectation(rule: Rule) -> Any:
     raise ValueError(f"unknown rule kind {rule.kind}")
 
 
-def run_suites(frames: Mapping[str, pd.DataFrame], rules: list[Rule]) -> dict[str, dict[str, list[int]]]:
-    """Validate each frame with its suite in one ephemeral GX context.
+@dataclass(frozen=True)
+class SuiteRun:
+    failed: dict[str, dict[str, list[int]]]  # frame → rule id → row_key of every unexpected row
+    pages: dict[str, Path]  # frame → its Data Docs page (when Data Docs were built)
 
-    Returns, per frame, the failed rule ids with the ``row_key`` of every unexpected row.
-    """
+
+def run_suites(
+    frames: Mapping[str, pd.DataFrame], rules: list[Rule], docs_dir: Path | None = None, run_name: str | None = None
+) -> SuiteRun:
+    """Validate each frame with its suite in one GX context; with ``docs_dir``, build Data Docs there."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    from expectations.data_docs import build_docs, open_context, result_page, run_identifier
+
+    if docs_dir is not None:
+        context = open_context(docs_dir)
+    else:
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        context = gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    run_id = run_identifier(run_name)
     source = context.data_sources.add_pandas("chibo_night")
     failed: dict[str, dict[str, list[int]]] = {}
+    results: dict[str, Any] = {}
     for frame_name, frame in frames.items():
         frame_rules = [rule for rule in rules if rule.frame == frame_name]
         if not frame_rules or frame.empty:
@@ -87,7 +102,9 @@ def run_suites(frames: Mapping[str, pd.DataFrame], rules: list[Rule]) -> dict[st
         result = definition.run(
             batch_parameters={"dataframe": frame},
             result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_KEY]},
+            run_id=run_id,
         )
+        results[frame_name] = result
         for expectation_result in result.results:
             if expectation_result.success:
                 continue
@@ -98,7 +115,11 @@ def run_suites(frames: Mapping[str, pd.DataFrame], rules: list[Rule]) -> dict[st
             keys = [int(entry[ROW_KEY]) for entry in details.get("unexpected_index_list") or []]
             failed.setdefault(frame_name, {})[rule_id] = keys
         log.info("validated frame %s: %d rows, %d rules", frame_name, len(frame), len(frame_rules))
-    return failed
+    pages: dict[str, Path] = {}
+    if docs_dir is not None:
+        build_docs(context)
+        pages = {name: page for name, result in results.items() if (page := result_page(context, result))}
+    return SuiteRun(failed, pages)
 
 
 def vietnamese_number(value: Any) -> str:
@@ -181,15 +202,25 @@ def with_row_keys(frames: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]
     return keyed
 
 
-def validate_frames(frames: Mapping[str, pd.DataFrame], contract: Contract | None = None) -> list[Finding]:
-    """All findings for the batch, ordered by submission, sheet and row."""
+def validate_frames(
+    frames: Mapping[str, pd.DataFrame],
+    contract: Contract | None = None,
+    docs_dir: Path | None = None,
+    run_name: str | None = None,
+) -> list[Finding]:
+    """All findings for the batch, ordered by submission, sheet and row; with ``docs_dir``, each finding
+    links to the Data Docs page of the suite that found it."""
     contract = contract or load_contract()
     rules = all_rules(contract)
     rules_by_id = {rule.rule_id: rule for rule in rules}
     keyed = with_row_keys(frames)
+    run = run_suites(keyed, rules, docs_dir, run_name)
     findings = [
-        finding_for(rules_by_id[rule_id], keyed[frame_name].iloc[key], contract)
-        for frame_name, failures in run_suites(keyed, rules).items()
+        replace(
+            finding_for(rules_by_id[rule_id], keyed[frame_name].iloc[key], contract),
+            docs_url=run.pages[frame_name].as_uri() if frame_name in run.pages else None,
+        )
+        for frame_name, failures in run.failed.items()
         for rule_id, keys in failures.items()
         for key in keys
     ]

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from expectations.data_docs import night_docs_dir
 from expectations.frames import build_frames
 from expectations.history import Current, figures_from_tables, history_frame, load_history
 from expectations.rules import UNREADABLE_RULE, all_rules
@@ -103,14 +104,17 @@ def validate_tables(
     detailed_ids: set[str],
     resolutions: Resolutions,
     history: pd.DataFrame | None = None,
+    docs_dir: Path | None = None,
+    run_name: str | None = None,
 ) -> list[Finding]:
-    """All findings for a batch; ``history`` (one row per submission) adds the history checks."""
+    """All findings for a batch; ``history`` (one row per submission) adds the history checks;
+    ``docs_dir`` makes GX build its Data Docs there."""
     if not submission_ids:
         return []
     frames = build_frames(contract, tables, presence, submission_ids, detailed_ids, resolutions)
     if history is not None:
         frames["history"] = history
-    return validate_frames(frames, contract)
+    return validate_frames(frames, contract, docs_dir, run_name)
 
 
 def summary_row_of(tables: Mapping[str, pd.DataFrame], submission_id: str) -> int | None:
@@ -237,6 +241,7 @@ def record_outcomes(
                 "message": f.message,
                 "severity": f.severity,
                 "fix": f.fix,
+                "docs_url": f.docs_url,
             }
             for o in outcomes
             for f in o.findings
@@ -272,8 +277,17 @@ def validate_pending(
         for row in readable.itertuples()
     }
     history = history_for(connection, tables, keys_and_years)
+    docs_dir = night_docs_dir(settings.data_docs, run_id) if settings is not None else None
     findings = validate_tables(
-        contract, tables, load_presence(connection, readable_ids), readable_ids, detailed_ids, resolutions, history
+        contract,
+        tables,
+        load_presence(connection, readable_ids),
+        readable_ids,
+        detailed_ids,
+        resolutions,
+        history,
+        docs_dir,
+        run_id,
     )
     findings += [
         unreadable_finding(s, m) for s, m in zip(unreadable["submission_id"], unreadable["read_error"], strict=True)

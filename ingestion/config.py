@@ -21,6 +21,7 @@ PATH_OVERRIDES = {
     "inbox": "CHIBO_INBOX",
     "archive": "CHIBO_ARCHIVE",
     "quarantine": "CHIBO_QUARANTINE",
+    "data_docs": "CHIBO_DATA_DOCS",
     "warehouse": "CHIBO_WAREHOUSE",
     "work_dir": "CHIBO_WORK_DIR",
 }
@@ -77,6 +78,7 @@ class Settings:
     inbox: Path
     archive: Path
     quarantine: Path
+    data_docs: Path
     warehouse: Path
     work_dir: Path
     smtp_conn_id: str
@@ -121,7 +123,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     config_path = Path(environ.get("CHIBO_CONFIG", DEFAULT_CONFIG_PATH))
     document: dict[str, Any] = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
     base = config_path.resolve().parent
-    defaults = {"quarantine": "var/quarantine"}
+    defaults = {"quarantine": "var/quarantine", "data_docs": "var/data_docs"}
     paths = {
         key: _resolve(base, environ.get(variable) or document["paths"].get(key) or defaults[key])
         for key, variable in PATH_OVERRIDES.items()

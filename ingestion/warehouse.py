@@ -79,6 +79,7 @@ REGISTRY_TABLES: dict[str, dict[str, str]] = {
         "message": "VARCHAR",
         "severity": "VARCHAR",
         "fix": "VARCHAR",
+        "docs_url": "VARCHAR",
     },
 }
 

@@ -32,6 +32,7 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
         "CHIBO_WAREHOUSE": tmp_path / "warehouse.duckdb",
         "CHIBO_WORK_DIR": tmp_path / "work",
         "CHIBO_QUARANTINE": tmp_path / "quarantine",
+        "CHIBO_DATA_DOCS": tmp_path / "data docs",
         "CHIBO_SETTLE_PROBE_SECONDS": "0",
     }.items():
         monkeypatch.setenv(name, str(value))

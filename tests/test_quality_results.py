@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 from expectations.rules import all_rules
 from expectations.validate import validate_pending
@@ -48,3 +49,18 @@ def test_every_rule_outcome_is_kept_per_submission_version(settings: Settings):
     assert len(rows) == len(all_rules()) + 1  # every rule of the catalogue, and the unreadable-file rule
     failed = [row for row in rows if row[2] == "fail"]
     assert failed == [("to_chuc_co_so.htxsnv_toi_da", "warning", "fail", 1)]
+
+
+def test_each_finding_links_to_its_data_docs_page(settings: Settings):
+    from urllib.parse import urlparse
+    from urllib.request import url2pathname
+
+    write_xlsx(settings.inbox / "v1.xlsx", too_many_excellent(muong_khuong_2023()))
+    with connect(settings.warehouse) as connection:
+        ingest_inbox(connection, settings, "manual__2026-01-16T02:00:00+07:00")
+        validate_pending(connection, "manual__2026-01-16T02:00:00+07:00", settings=settings)
+        [(url,)] = connection.execute("select docs_url from raw.validation_failures").fetchall()
+    page = url2pathname(urlparse(url).path)
+    assert page.startswith(str(settings.data_docs)) and page.endswith(".html")
+    assert "members_htxsnv" in Path(page).read_text(encoding="utf-8")
+    assert (settings.data_docs / "manual__2026-01-16T02_00_00_07_00" / "index.html").exists()
