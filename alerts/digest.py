@@ -1,14 +1,20 @@
-"""Data-quality alerts: one Vietnamese e-mail per province listing the reports rejected in a run.
+"""The nightly digest: one Vietnamese e-mail per province, HTML and plain text.
 
-Composing is pure (warehouse rows → messages); sending happens in the DAG through Airflow's SMTP
-connection. Reports whose province could not be read go to the operators.
+It lists the reports decided since the last digest: rejected ones with what to fix, accepted ones
+with warnings to check, each item linking to its GX Data Docs page; and, on reminder days, the
+committees that have not reported or reported late. Composing is pure (warehouse rows → messages);
+the DAG sends them through Airflow's SMTP connection and records what was sent, so the same finding
+of the same report version is never sent twice. Reports whose province is unknown go to the operators.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 
 import duckdb
 
@@ -17,6 +23,8 @@ from ingestion.warehouse import RAW_SCHEMA
 
 MAX_ITEMS_PER_REPORT = 60
 UNKNOWN_PROVINCE = "(chưa xác định tỉnh)"
+OUTCOME_KIND = "outcome"
+NOTHING_TO_SAY = "Không có báo cáo nào bị từ chối hay cần kiểm tra trong lần tổng hợp này."
 
 
 @dataclass(frozen=True)
@@ -25,10 +33,13 @@ class Problem:
     sheet_row: int | None
     message: str
     value: str | None
+    severity: str = "error"
+    fix: str | None = None
+    docs_url: str | None = None
 
 
 @dataclass
-class RejectedReport:
+class ReportItem:
     submission_id: str
     file_name: str
     province: str | None
@@ -36,53 +47,94 @@ class RejectedReport:
     report_year: int | None
     version: int | None
     contact_email: str | None
+    outcome: str
     problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Section:
+    """Another part of a province's digest (missing and late committees), already in both forms."""
+
+    text: str
+    html: str
+    key: str  # what was said, to record it as sent (e.g. "reminder:2025:2026-01-16")
 
 
 @dataclass(frozen=True)
 class Alert:
     province: str
     recipients: tuple[str, ...]
+    cc: tuple[str, ...]
     subject: str
     text: str
     html: str
     submission_ids: tuple[str, ...]
+    section_keys: tuple[str, ...] = ()
+
+    def message(self, mail_from: str) -> MIMEMultipart:
+        """multipart/alternative: plain text, then HTML. (The compat32 MIME classes, as Airflow's own
+        SmtpHook uses: EmailMessage's header folding drops spaces between Vietnamese encoded words.)"""
+        message = MIMEMultipart("alternative")
+        message["Subject"] = self.subject
+        message["From"] = mail_from
+        message["To"] = ", ".join(self.recipients)
+        if self.cc:
+            message["Cc"] = ", ".join(self.cc)
+        message.attach(MIMEText(self.text, "plain", "utf-8"))
+        message.attach(MIMEText(self.html, "html", "utf-8"))
+        return message
 
 
-def rejected_in_run(connection: duckdb.DuckDBPyConnection, run_id: str) -> list[RejectedReport]:
-    rows = connection.execute(
-        f"""
-        SELECT s.submission_id, s.file_name, s.province, s.committee_name, s.report_year, s.version,
-               s.contact_email, f.sheet, f.sheet_row, f.message, f.value
-        FROM {RAW_SCHEMA}.submission_outcomes o
-        JOIN {RAW_SCHEMA}.submissions s USING (submission_id)
-        LEFT JOIN {RAW_SCHEMA}.validation_failures f
-               ON f.submission_id = o.submission_id AND f.run_id = o.run_id
-        WHERE o.run_id = ? AND o.outcome = 'rejected'
-        ORDER BY s.province, s.committee_name, s.file_name, f.sheet, f.sheet_row, f.rule_id
-        """,
-        [run_id],
-    ).fetchall()
-    reports: dict[str, RejectedReport] = {}
-    for (
-        submission_id,
-        file_name,
-        province,
-        committee,
-        year,
-        version,
-        email,
-        sheet,
-        row,
-        message,
-        value,
-    ) in rows:
+UNSENT_SQL = f"""
+WITH latest_outcome AS (
+    SELECT submission_id, arg_max(outcome, decided_at) AS outcome, arg_max(run_id, decided_at) AS run_id
+    FROM {RAW_SCHEMA}.submission_outcomes GROUP BY submission_id
+)
+SELECT s.submission_id, s.file_name, s.province, s.committee_name, s.report_year, s.version, s.contact_email,
+       o.outcome, f.sheet, f.sheet_row, f.message, f.value, coalesce(f.severity, 'error'), f.fix, f.docs_url
+FROM latest_outcome o
+JOIN {RAW_SCHEMA}.submissions s USING (submission_id)
+JOIN {RAW_SCHEMA}.validation_failures f ON f.submission_id = o.submission_id AND f.run_id = o.run_id
+WHERE NOT EXISTS (
+    SELECT 1 FROM {RAW_SCHEMA}.alerts_sent a WHERE a.submission_id = o.submission_id AND a.kind = '{OUTCOME_KIND}'
+)
+ORDER BY s.province, s.committee_name, s.file_name, f.severity, f.sheet, f.sheet_row, f.rule_id
+"""
+
+
+def unsent_reports(connection: duckdb.DuckDBPyConnection) -> list[ReportItem]:
+    """Decided reports with something to say (errors or warnings) that no digest has carried yet."""
+    reports: dict[str, ReportItem] = {}
+    for row in connection.execute(UNSENT_SQL).fetchall():
+        submission_id, file_name, province, committee, year, version, email, outcome = row[:8]
+        sheet, sheet_row, message, value, severity, fix, docs_url = row[8:]
         report = reports.setdefault(
-            submission_id, RejectedReport(submission_id, file_name, province, committee, year, version, email)
+            submission_id,
+            ReportItem(submission_id, file_name, province, committee, year, version, email, outcome),
         )
-        if message is not None:
-            report.problems.append(Problem(sheet, row, message, value))
+        report.problems.append(Problem(sheet, sheet_row, message, value, severity, fix, docs_url))
     return list(reports.values())
+
+
+def record_sent(connection: duckdb.DuckDBPyConnection, alerts: Iterable[Alert], run_id: str) -> None:
+    sent_at = datetime.now(UTC).replace(tzinfo=None)
+    rows = [
+        (submission_id, alert.province, OUTCOME_KIND, run_id, sent_at)
+        for alert in alerts
+        for submission_id in alert.submission_ids
+    ] + [(None, alert.province, key, run_id, sent_at) for alert in alerts for key in alert.section_keys]
+    if rows:
+        connection.executemany(f"INSERT INTO {RAW_SCHEMA}.alerts_sent VALUES (?, ?, ?, ?, ?)", rows)
+
+
+def already_said(connection: duckdb.DuckDBPyConnection, province: str, key: str) -> bool:
+    rows = connection.execute(
+        f"SELECT 1 FROM {RAW_SCHEMA}.alerts_sent WHERE province = ? AND kind = ?", [province, key]
+    ).fetchall()
+    return bool(rows)
+
+
+# ------------------------------------------------------------------ wording
 
 
 def where(problem: Problem) -> str:
@@ -91,7 +143,7 @@ def where(problem: Problem) -> str:
     return f"trang {problem.sheet}, dòng {problem.sheet_row}"
 
 
-def report_title(report: RejectedReport) -> str:
+def report_title(report: ReportItem) -> str:
     committee = report.committee_name or "(không đọc được tên đảng bộ)"
     year = f"năm {report.report_year}" if report.report_year else "năm chưa rõ"
     version = f", lần gửi thứ {report.version}" if report.version else ""
@@ -104,72 +156,150 @@ def greeting(province: str) -> str:
     return f"Kính gửi Ban Tổ chức Tỉnh ủy {province},"
 
 
-def text_body(province: str, reports: list[RejectedReport], night: str) -> str:
-    lines = [
-        greeting(province),
-        "",
-        f"Lần tổng hợp {night} có {len(reports)} báo cáo bị từ chối. Các báo cáo này được lưu lại "
-        "nhưng chưa được đưa vào số liệu tổng hợp. Đề nghị đồng chí liên hệ đơn vị báo cáo để sửa "
-        "các lỗi dưới đây và gửi lại.",
-    ]
-    for number, report in enumerate(reports, start=1):
-        lines += ["", f"{number}. {report_title(report)}"]
-        for problem in report.problems[:MAX_ITEMS_PER_REPORT]:
-            lines.append(f"   - {where(problem)}: {problem.message}")
-        hidden = len(report.problems) - MAX_ITEMS_PER_REPORT
-        if hidden > 0:
-            lines.append(f"   … và {hidden} lỗi khác (xem bằng lệnh: chibo validate <tệp>).")
-        if report.contact_email:
-            lines.append(f"   Liên hệ người lập báo cáo: {report.contact_email}")
+def split(reports: list[ReportItem]) -> tuple[list[ReportItem], list[ReportItem]]:
+    rejected = [r for r in reports if r.outcome == "rejected"]
+    warned = [r for r in reports if r.outcome != "rejected"]
+    return rejected, warned
+
+
+def text_report(number: int, report: ReportItem) -> list[str]:
+    lines = ["", f"{number}. {report_title(report)}"]
+    for problem in report.problems[:MAX_ITEMS_PER_REPORT]:
+        fix = f" Cách sửa: {problem.fix}" if problem.fix and problem.severity == "error" else ""
+        lines.append(f"   - {where(problem)}: {problem.message}{fix}")
+        if problem.docs_url:
+            lines.append(f"     Chi tiết kiểm tra: {problem.docs_url}")
+    hidden = len(report.problems) - MAX_ITEMS_PER_REPORT
+    if hidden > 0:
+        lines.append(f"   … và {hidden} mục khác (xem bằng lệnh: chibo validate <tệp>).")
+    if report.contact_email:
+        lines.append(f"   Liên hệ người lập báo cáo: {report.contact_email}")
+    return lines
+
+
+def text_body(province: str, reports: list[ReportItem], sections: list[Section], night: str) -> str:
+    rejected, warned = split(reports)
+    lines = [greeting(province), "", f"Kết quả tổng hợp số liệu tổ chức đảng, đảng viên lần {night}:"]
+    if rejected:
+        lines += [
+            "",
+            f"A. {len(rejected)} BÁO CÁO BỊ TỪ CHỐI — cần sửa và gửi lại. Các báo cáo này được lưu lại "
+            "nhưng chưa được đưa vào số liệu tổng hợp.",
+        ]
+        for number, report in enumerate(rejected, start=1):
+            lines += text_report(number, report)
+    if warned:
+        lines += [
+            "",
+            f"B. {len(warned)} BÁO CÁO ĐÃ TIẾP NHẬN NHƯNG CẦN KIỂM TRA LẠI — số liệu đã vào tổng hợp; "
+            "đề nghị đơn vị xem lại các điểm sau.",
+        ]
+        for number, report in enumerate(warned, start=1):
+            lines += text_report(number, report)
+    for section in sections:
+        lines += ["", section.text]
+    if not reports and not sections:
+        lines += ["", NOTHING_TO_SAY]
     lines += ["", "Thư này được gửi tự động từ hệ thống chibo. Xin đừng trả lời thư này."]
     return "\n".join(lines)
 
 
-def html_body(province: str, reports: list[RejectedReport], night: str) -> str:
+def html_report(report: ReportItem) -> list[str]:
     escape = html.escape
     parts = [
-        '<html><body style="font-family: Arial, sans-serif">',
-        f"<p>{escape(greeting(province))}</p>",
-        f"<p>Lần tổng hợp {escape(night)} có <b>{len(reports)} báo cáo bị từ chối</b>. Các báo cáo này "
-        "được lưu lại nhưng chưa được đưa vào số liệu tổng hợp. Đề nghị đồng chí liên hệ đơn vị báo "
-        "cáo để sửa các lỗi dưới đây và gửi lại.</p>",
+        f"<h3>{escape(report_title(report))}</h3>",
+        '<table border="1" cellpadding="4" cellspacing="0">',
+        "<tr><th>Vị trí</th><th>Nội dung</th><th>Giá trị</th><th>Cách sửa</th><th>Chi tiết</th></tr>",
     ]
-    for report in reports:
-        parts.append(f"<h3>{escape(report_title(report))}</h3>")
-        parts.append('<table border="1" cellpadding="4" cellspacing="0">')
-        parts.append("<tr><th>Vị trí</th><th>Lỗi</th><th>Giá trị</th></tr>")
-        for problem in report.problems[:MAX_ITEMS_PER_REPORT]:
-            parts.append(
-                f"<tr><td>{escape(where(problem))}</td><td>{escape(problem.message)}</td>"
-                f"<td>{escape(problem.value or '')}</td></tr>"
-            )
-        parts.append("</table>")
-        hidden = len(report.problems) - MAX_ITEMS_PER_REPORT
-        if hidden > 0:
-            parts.append(f"<p>… và {hidden} lỗi khác.</p>")
-        if report.contact_email:
-            parts.append(f"<p>Liên hệ người lập báo cáo: {escape(report.contact_email)}</p>")
-    parts.append("<p><i>Thư này được gửi tự động từ hệ thống chibo. Xin đừng trả lời thư này.</i></p>")
-    parts.append("</body></html>")
+    for problem in report.problems[:MAX_ITEMS_PER_REPORT]:
+        link = f'<a href="{escape(problem.docs_url)}">Data Docs</a>' if problem.docs_url else ""
+        cells = [where(problem), problem.message, problem.value or "", problem.fix or ""]
+        row = "".join(f"<td>{escape(cell)}</td>" for cell in cells)
+        parts.append(f'<tr class="{escape(problem.severity)}">{row}<td>{link}</td></tr>')
+    parts.append("</table>")
+    hidden = len(report.problems) - MAX_ITEMS_PER_REPORT
+    if hidden > 0:
+        parts.append(f"<p>… và {hidden} mục khác.</p>")
+    if report.contact_email:
+        parts.append(f"<p>Liên hệ người lập báo cáo: {escape(report.contact_email)}</p>")
+    return parts
+
+
+def html_body(province: str, reports: list[ReportItem], sections: list[Section], night: str) -> str:
+    escape = html.escape
+    rejected, warned = split(reports)
+    parts = [
+        '<html><head><meta charset="utf-8"><title>chibo</title></head><body style="font-family: Arial, sans-serif">',
+        f"<p>{escape(greeting(province))}</p>",
+        f"<p>Kết quả tổng hợp số liệu tổ chức đảng, đảng viên lần {escape(night)}:</p>",
+    ]
+    if rejected:
+        parts.append(f"<h2>A. {len(rejected)} báo cáo bị từ chối — cần sửa và gửi lại</h2>")
+        parts.append("<p>Các báo cáo này được lưu lại nhưng chưa được đưa vào số liệu tổng hợp.</p>")
+        for report in rejected:
+            parts += html_report(report)
+    if warned:
+        parts.append(f"<h2>B. {len(warned)} báo cáo đã tiếp nhận nhưng cần kiểm tra lại</h2>")
+        parts.append("<p>Số liệu đã vào tổng hợp; đề nghị đơn vị xem lại các điểm sau.</p>")
+        for report in warned:
+            parts += html_report(report)
+    parts += [section.html for section in sections]
+    if not reports and not sections:
+        parts.append(f"<p>{NOTHING_TO_SAY}</p>")
+    parts.append("<p><i>Thư này được gửi tự động từ hệ thống chibo. Xin đừng trả lời thư này.</i></p></body></html>")
     return "\n".join(parts)
 
 
-def compose_alerts(settings: Settings, reports: Iterable[RejectedReport], night: str) -> list[Alert]:
-    """One alert per province that had rejected reports in the run; none when nothing was rejected."""
-    by_province: dict[str, list[RejectedReport]] = {}
+def subject_for(province: str, reports: list[ReportItem], sections: list[Section], night: str) -> str:
+    rejected, warned = split(reports)
+    parts = []
+    if rejected:
+        parts.append(f"{len(rejected)} báo cáo bị từ chối")
+    if warned:
+        parts.append(f"{len(warned)} báo cáo cần kiểm tra")
+    if sections:
+        parts.append("đơn vị chưa gửi, gửi muộn")
+    if not parts:
+        parts.append("không có gì cần xử lý")
+    return f"[chibo] {province}: {', '.join(parts)} — lần tổng hợp {night}"
+
+
+def compose_alerts(
+    settings: Settings,
+    reports: Iterable[ReportItem],
+    night: str,
+    sections: Mapping[str, list[Section]] | None = None,
+) -> list[Alert]:
+    """One digest per province with something to say; none for a province with nothing to say."""
+    sections = sections or {}
+    by_province: dict[str, list[ReportItem]] = {}
     for report in reports:
         by_province.setdefault(report.province or UNKNOWN_PROVINCE, []).append(report)
+    provinces = sorted(
+        set(by_province)
+        | {p for p, s in sections.items() if s}
+        | (set(settings.recipients) if settings.send_when_empty else set())
+    )
     alerts = []
-    for province, province_reports in sorted(by_province.items()):
+    for province in provinces:
+        province_reports = by_province.get(province, [])
+        province_sections = sections.get(province, [])
         recipients = settings.recipients_for(None if province == UNKNOWN_PROVINCE else province)
+        cc = (
+            tuple(sorted({r.contact_email for r in province_reports if r.contact_email}))
+            if settings.copy_submitter
+            else ()
+        )
         alerts.append(
             Alert(
                 province=province,
                 recipients=recipients,
-                subject=f"[chibo] {province}: {len(province_reports)} báo cáo bị từ chối — lần tổng hợp {night}",
-                text=text_body(province, province_reports, night),
-                html=html_body(province, province_reports, night),
+                cc=tuple(address for address in cc if address not in recipients),
+                subject=subject_for(province, province_reports, province_sections, night),
+                text=text_body(province, province_reports, province_sections, night),
+                html=html_body(province, province_reports, province_sections, night),
                 submission_ids=tuple(r.submission_id for r in province_reports),
+                section_keys=tuple(s.key for s in province_sections),
             )
         )
     return alerts

@@ -26,6 +26,24 @@ def _run_id() -> str:
     return str(get_current_context()["run_id"])
 
 
+def _on_failure(context) -> None:
+    """A failed night alerts the operators (Airflow's SmtpNotifier, through the same SMTP connection)."""
+    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+    settings = _settings()
+    SmtpNotifier(
+        to=list(settings.operators),
+        from_email=settings.mail_from,
+        smtp_conn_id=settings.smtp_conn_id,
+        subject="[chibo] Lần tổng hợp đêm {{ ds }} bị lỗi ({{ dag.dag_id }})",
+        html_content=(
+            "<p>Lần tổng hợp <b>{{ run_id }}</b> không hoàn thành. Tác vụ lỗi: {{ ti.task_id }}.</p>"
+            "<p>Xem nhật ký của tác vụ trong Airflow; các báo cáo đã nhận vẫn được giữ nguyên và sẽ được xử lý "
+            "ở lần chạy sau.</p>"
+        ),
+    ).notify(context)
+
+
 @dag(
     dag_id="nightly_consolidation",
     schedule="0 2 * * *",
@@ -34,6 +52,7 @@ def _run_id() -> str:
     max_active_runs=1,
     tags=["chibo"],
     doc_md=__doc__,
+    on_failure_callback=_on_failure,
 )
 def nightly_consolidation():
     @task
@@ -66,27 +85,21 @@ def nightly_consolidation():
     def alert(build: dict[str, int]) -> list[str]:
         from airflow.providers.smtp.hooks.smtp import SmtpHook
 
-        from alerts.digest import compose_alerts, rejected_in_run
-        from ingestion.warehouse import connect
+        from alerts.nightly import digests_to_send, mark_sent
 
         settings = _settings()
         run_id = _run_id()
-        with connect(settings.warehouse, read_only=True) as connection:
-            rejected = rejected_in_run(connection, run_id)
-        night = pendulum.now("Asia/Ho_Chi_Minh").format("DD/MM/YYYY")
-        alerts = compose_alerts(settings, rejected, night)
-        if not alerts:
+        today = pendulum.now("Asia/Ho_Chi_Minh")
+        digests = digests_to_send(settings, today.date(), today.format("DD/MM/YYYY"))
+        if not digests:
             return []
         with SmtpHook(smtp_conn_id=settings.smtp_conn_id) as hook:
-            for message in alerts:
-                log.info("alert to %s:\n%s", ", ".join(message.recipients), message.text)
-                hook.send_email_smtp(
-                    to=list(message.recipients),
-                    subject=message.subject,
-                    html_content=message.html,
-                    from_email=settings.mail_from,
-                )
-        return [message.province for message in alerts]
+            client = hook.get_conn()._smtp_client  # the hook's own call sends HTML only: we send HTML + text
+            for digest in digests:
+                log.info("digest to %s:\n%s", ", ".join(digest.recipients), digest.text)
+                client.send_message(digest.message(settings.mail_from))
+        mark_sent(settings, digests, run_id)
+        return [digest.province for digest in digests]
 
     alert(dbt_build(validate(ingest(discover()))))
 

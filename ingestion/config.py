@@ -86,6 +86,8 @@ class Settings:
     recipients: Mapping[str, tuple[str, ...]]
     operators: tuple[str, ...]
     severity_overrides: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    copy_submitter: bool = False
+    send_when_empty: bool = False
     settle_probe_seconds: float = 2.0
     limits: Limits = field(default_factory=Limits)
     completeness: Completeness = field(default_factory=Completeness)
@@ -137,6 +139,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         mail_from=environ.get("CHIBO_MAIL_FROM") or smtp.get("mail_from", "chibo@example.org"),
         recipients={p: tuple(a) for p, a in (alerts.get("recipients") or {}).items()},
         operators=tuple(alerts.get("operators") or ()),
+        copy_submitter=bool(alerts.get("copy_submitter", False)),
+        send_when_empty=bool(alerts.get("send_when_empty", False)),
         severity_overrides={
             province: dict(rules) for province, rules in ((document.get("quality") or {}).get("severity") or {}).items()
         },

@@ -8,22 +8,28 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from ingestion.config import Settings
+from ingestion.expected import refresh_expected
 from ingestion.intake import discover, ingest_inbox
 from ingestion.warehouse import connect
 
 log = logging.getLogger(__name__)
+VIETNAM = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 
 
 def discover_submissions(settings: Settings) -> list[str]:
     return [path.name for path in discover(settings.inbox)]
 
 
-def ingest(settings: Settings, run_id: str) -> list[dict[str, str]]:
+def ingest(settings: Settings, run_id: str, today: date | None = None) -> list[dict[str, str]]:
+    """Take in the inbox, and refresh which committees are expected to report (for completeness)."""
+    today = today or datetime.now(VIETNAM).date()
     with connect(settings.warehouse) as connection:
         results = ingest_inbox(connection, settings, run_id)
+        refresh_expected(connection, settings, today)
     for result in results:
         log.info("intake %s: %s %s", result.file_name, result.status, result.message)
     return [asdict(result) for result in results]

@@ -68,6 +68,13 @@ REGISTRY_TABLES: dict[str, dict[str, str]] = {
         "status": "VARCHAR",
         "failed_rows": "INTEGER",
     },
+    "alerts_sent": {
+        "submission_id": "VARCHAR",
+        "province": "VARCHAR",
+        "kind": "VARCHAR",
+        "run_id": "VARCHAR",
+        "sent_at": "TIMESTAMP",
+    },
     "validation_failures": {
         "submission_id": "VARCHAR",
         "run_id": "VARCHAR",

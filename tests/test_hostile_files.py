@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts.digest import compose_alerts, rejected_in_run
+from alerts.digest import compose_alerts, unsent_reports
 from expectations.validate import validate_pending
 from ingestion.config import Settings
 from ingestion.errors import UnreadableReport
@@ -72,7 +72,7 @@ def test_a_night_with_every_bad_file_processes_the_good_ones_and_loses_nothing(s
                 "select submission_id, string_agg(message, ' | ') from raw.validation_failures group by 1"
             ).fetchall()
         )
-        alerts = compose_alerts(settings, rejected_in_run(connection, "night-1"), "22/11/2026")
+        alerts = compose_alerts(settings, unsent_reports(connection), "22/11/2026")
 
     assert {path.name: digest(path) for path in settings.inbox.iterdir()} == before  # nothing altered or removed
     assert outcomes[results["muong-khuong-2023.xlsx"].submission_id].outcome == "accepted"

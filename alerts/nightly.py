@@ -1,0 +1,59 @@
+"""What the nightly alert task sends: the digests due tonight, then recording them as sent."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+
+from alerts.completeness import (
+    completeness_section_html,
+    completeness_section_text,
+    expected_count,
+    missing_and_late,
+    reminder_due,
+)
+from alerts.digest import Alert, Section, already_said, compose_alerts, record_sent, unsent_reports
+from ingestion.config import Settings
+from ingestion.warehouse import connect, ensure_schema
+
+
+def completeness_sections(
+    connection: duckdb.DuckDBPyConnection, settings: Settings, today: date
+) -> dict[str, list[Section]]:
+    """Missing and late committees, per configured province, on the reminder days (none otherwise).
+
+    A reminder is said once per province, report year and day, however often the DAG runs that day.
+    """
+    sections: dict[str, list[Section]] = {}
+    for report_year in reminder_due(settings, today):
+        deadline = settings.completeness.deadline_for(report_year)
+        for province in settings.recipients:
+            key = f"reminder:{report_year}:{today.isoformat()}"
+            if already_said(connection, province, key):
+                continue
+            missing, late = missing_and_late(connection, province, report_year, today)
+            if not missing and not late:
+                continue
+            expected = expected_count(connection, province, report_year)
+            sections.setdefault(province, []).append(
+                Section(
+                    text=completeness_section_text(report_year, deadline, expected, missing, late, today),
+                    html=completeness_section_html(report_year, deadline, expected, missing, late, today),
+                    key=key,
+                )
+            )
+    return sections
+
+
+def digests_to_send(settings: Settings, today: date, night: str) -> list[Alert]:
+    with connect(settings.warehouse) as connection:
+        ensure_schema(connection)
+        reports = unsent_reports(connection)
+        sections = completeness_sections(connection, settings, today)
+    return compose_alerts(settings, reports, night, sections)
+
+
+def mark_sent(settings: Settings, digests: list[Alert], run_id: str) -> None:
+    with connect(settings.warehouse) as connection:
+        record_sent(connection, digests, run_id)
