@@ -64,3 +64,24 @@ def test_each_finding_links_to_its_data_docs_page(settings: Settings):
     assert page.startswith(str(settings.data_docs)) and page.endswith(".html")
     assert "members_htxsnv" in Path(page).read_text(encoding="utf-8")
     assert (settings.data_docs / "manual__2026-01-16T02_00_00_07_00" / "index.html").exists()
+
+
+def test_fct_data_quality_shows_which_rules_fail_per_province_and_year(settings: Settings):
+    from ingestion import nightly
+
+    write_xlsx(settings.inbox / "warned.xlsx", too_many_excellent(muong_khuong_2023()))
+    clean = muong_khuong_2023()
+    clean["thong_tin"]["preparer"] = "Người khác"  # a second version, without the warning
+    write_xlsx(settings.inbox / "clean.xlsx", clean)
+    nightly.ingest(settings, "night-1")
+    nightly.validate(settings, "night-1")
+    nightly.build_marts(settings)
+    with connect(settings.warehouse, read_only=True) as connection:
+        rows = connection.execute(
+            "select province, report_year, severity, submissions_checked, submissions_failing, failing_rate, "
+            "rows_failing "
+            "from marts.fct_data_quality where rule_id = 'to_chuc_co_so.htxsnv_toi_da'"
+        ).fetchall()
+        [(rules,)] = connection.execute("select count(distinct rule_id) from marts.fct_data_quality").fetchall()
+    assert rows == [("Lào Cai", 2023, "warning", 2, 1, 50.0, 1)]
+    assert rules == len(all_rules()) + 1
