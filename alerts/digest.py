@@ -18,7 +18,7 @@ from email.mime.text import MIMEText
 
 import duckdb
 
-from ingestion.config import Settings
+from ingestion.config import Settings, province_match_key
 from ingestion.warehouse import RAW_SCHEMA
 
 MAX_ITEMS_PER_REPORT = 60
@@ -58,6 +58,7 @@ class Section:
     text: str
     html: str
     key: str  # what was said, to record it as sent (e.g. "reminder:2025:2026-01-16")
+    subject_part: str = ""  # for the subject line, e.g. "9 đơn vị chưa gửi, 1 đơn vị gửi muộn"
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,8 @@ def split(reports: list[ReportItem]) -> tuple[list[ReportItem], list[ReportItem]
 def text_report(number: int, report: ReportItem) -> list[str]:
     lines = ["", f"{number}. {report_title(report)}"]
     for problem in report.problems[:MAX_ITEMS_PER_REPORT]:
-        fix = f" Cách sửa: {problem.fix}" if problem.fix and problem.severity == "error" else ""
+        label = "Cách sửa" if problem.severity == "error" else "Gợi ý"
+        fix = f" {label}: {problem.fix}" if problem.fix else ""
         lines.append(f"   - {where(problem)}: {problem.message}{fix}")
         if problem.docs_url:
             lines.append(f"     Chi tiết kiểm tra: {problem.docs_url}")
@@ -179,7 +181,7 @@ def text_report(number: int, report: ReportItem) -> list[str]:
 
 def text_body(province: str, reports: list[ReportItem], sections: list[Section], night: str) -> str:
     rejected, warned = split(reports)
-    lines = [greeting(province), "", f"Kết quả tổng hợp số liệu tổ chức đảng, đảng viên lần {night}:"]
+    lines = [greeting(province), "", f"Kết quả tổng hợp số liệu tổ chức đảng, đảng viên ngày {night}:"]
     if rejected:
         lines += [
             "",
@@ -196,6 +198,8 @@ def text_body(province: str, reports: list[ReportItem], sections: list[Section],
         ]
         for number, report in enumerate(warned, start=1):
             lines += text_report(number, report)
+    if sections:
+        lines += ["", "C. TÌNH HÌNH GỬI BÁO CÁO"]
     for section in sections:
         lines += ["", section.text]
     if not reports and not sections:
@@ -243,6 +247,8 @@ def html_body(province: str, reports: list[ReportItem], sections: list[Section],
         parts.append("<p>Số liệu đã vào tổng hợp; đề nghị đơn vị xem lại các điểm sau.</p>")
         for report in warned:
             parts += html_report(report)
+    if sections:
+        parts.append("<h2>C. Tình hình gửi báo cáo</h2>")
     parts += [section.html for section in sections]
     if not reports and not sections:
         parts.append(f"<p>{NOTHING_TO_SAY}</p>")
@@ -257,11 +263,10 @@ def subject_for(province: str, reports: list[ReportItem], sections: list[Section
         parts.append(f"{len(rejected)} báo cáo bị từ chối")
     if warned:
         parts.append(f"{len(warned)} báo cáo cần kiểm tra")
-    if sections:
-        parts.append("đơn vị chưa gửi, gửi muộn")
+    parts += [section.subject_part for section in sections if section.subject_part]
     if not parts:
         parts.append("không có gì cần xử lý")
-    return f"[chibo] {province}: {', '.join(parts)} — lần tổng hợp {night}"
+    return f"[chibo] {province}: {', '.join(parts)} — tổng hợp ngày {night}"
 
 
 def compose_alerts(
@@ -271,10 +276,12 @@ def compose_alerts(
     sections: Mapping[str, list[Section]] | None = None,
 ) -> list[Alert]:
     """One digest per province with something to say; none for a province with nothing to say."""
-    sections = sections or {}
+    canonical = {province_match_key(p): p for p in settings.recipients}  # one digest a province, however spelt
+    sections = {canonical.get(province_match_key(p), p): s for p, s in (sections or {}).items()}
     by_province: dict[str, list[ReportItem]] = {}
     for report in reports:
-        by_province.setdefault(report.province or UNKNOWN_PROVINCE, []).append(report)
+        name = canonical.get(province_match_key(report.province), report.province) if report.province else None
+        by_province.setdefault(name or UNKNOWN_PROVINCE, []).append(report)
     provinces = sorted(
         set(by_province)
         | {p for p, s in sections.items() if s}

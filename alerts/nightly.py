@@ -41,9 +41,16 @@ def completeness_sections(
                     text=completeness_section_text(report_year, deadline, expected, missing, late, today),
                     html=completeness_section_html(report_year, deadline, expected, missing, late, today),
                     key=key,
+                    subject_part=subject_part(report_year, missing, late),
                 )
             )
     return sections
+
+
+def subject_part(report_year: int, missing: list, late: list) -> str:
+    parts = [f"{len(missing)} đơn vị chưa có báo cáo năm {report_year} được tiếp nhận"] if missing else []
+    parts += [f"{len(late)} đơn vị gửi muộn"] if late else []
+    return ", ".join(parts)
 
 
 def digests_to_send(settings: Settings, today: date, night: str) -> list[Alert]:

@@ -31,13 +31,16 @@ def _on_failure(context) -> None:
     from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
     settings = _settings()
+    run_id = context.get("run_id") or getattr(context.get("dag_run"), "run_id", "?")
+    task = getattr(context.get("ti"), "task_id", None) or "?"
+    reason = context.get("reason") or ""
     SmtpNotifier(
         to=list(settings.operators),
         from_email=settings.mail_from,
         smtp_conn_id=settings.smtp_conn_id,
-        subject="[chibo] Lần tổng hợp đêm {{ ds }} bị lỗi ({{ dag.dag_id }})",
+        subject=f"[chibo] Lần tổng hợp đêm {run_id} bị lỗi",
         html_content=(
-            "<p>Lần tổng hợp <b>{{ run_id }}</b> không hoàn thành. Tác vụ lỗi: {{ ti.task_id }}.</p>"
+            f"<p>Lần tổng hợp <b>{run_id}</b> không hoàn thành. Tác vụ lỗi: {task}. {reason}</p>"
             "<p>Xem nhật ký của tác vụ trong Airflow; các báo cáo đã nhận vẫn được giữ nguyên và sẽ được xử lý "
             "ở lần chạy sau.</p>"
         ),

@@ -23,7 +23,8 @@ MIN_HISTORY_YEARS = 3
 OUTLIER_METRICS = ("members_total", "admitted", "branches_total")
 FLOW_IN = ("admitted", "transferred_in")
 FLOW_OUT = ("deceased", "struck_off", "expelled_dismissed", "transferred_out")
-FIGURES = ("members_total", "branches_total", "villages_with_branch", *FLOW_IN, *FLOW_OUT)
+FIGURES = ("orgs_total", "members_total", "branches_total", "villages_with_branch", *FLOW_IN, *FLOW_OUT)
+RECONCILED = ("orgs_total", "branches_total", "members_total")
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ def figures_from_tables(tables: Mapping[str, pd.DataFrame], submission_id: str) 
         values = as_number(organisations[name])
         figures[name] = float(values.sum()) if values.notna().any() else None
     figures["branches_total"] = float(len(branches))
+    figures["orgs_total"] = float(len(organisations))
     if villages.empty:
         figures["villages_with_branch"] = declared.get("villages_with_branch")
     else:
@@ -68,16 +70,18 @@ def figures_from_tables(tables: Mapping[str, pd.DataFrame], submission_id: str) 
     return figures
 
 
-HISTORY_SQL = f"""
+def figures_sql(accepted_filter: str) -> str:
+    """Figures of the latest accepted version per committee × year among the submissions the filter keeps."""
+    return f"""
 WITH accepted AS (
     SELECT s.submission_id, s.committee_key, s.report_year, s.version, s.report_kind
     FROM {RAW_SCHEMA}.submissions s
     JOIN {RAW_SCHEMA}.submission_outcomes o ON o.submission_id = s.submission_id AND o.outcome = 'accepted'
-    WHERE s.committee_key IN (SELECT unnest(?))
+    WHERE {accepted_filter}
     QUALIFY row_number() OVER (PARTITION BY s.committee_key, s.report_year ORDER BY s.version DESC) = 1
 ),
 organisations AS (
-    SELECT submission_id,
+    SELECT submission_id, count(*) AS orgs_total,
            sum(try_cast(members_total AS BIGINT)) AS members_total,
            sum(try_cast(admitted AS BIGINT)) AS admitted
     FROM {RAW_SCHEMA}.to_chuc_co_so WHERE submission_id IN (SELECT submission_id FROM accepted) GROUP BY 1
@@ -93,6 +97,7 @@ villages AS (
 ),
 summary AS (
     SELECT submission_id,
+           max(try_cast(value AS BIGINT)) FILTER (WHERE field = 'orgs_total') AS orgs_total,
            max(try_cast(value AS BIGINT)) FILTER (WHERE field = 'members_total') AS members_total,
            max(try_cast(value AS BIGINT)) FILTER (WHERE field = 'admitted') AS admitted,
            max(try_cast(value AS BIGINT)) FILTER (WHERE field = 'branches_total') AS branches_total,
@@ -100,6 +105,7 @@ summary AS (
     FROM {RAW_SCHEMA}.tong_hop WHERE submission_id IN (SELECT submission_id FROM accepted) GROUP BY 1
 )
 SELECT a.committee_key, a.report_year,
+       CASE WHEN a.report_kind = 'detailed' THEN o.orgs_total ELSE s.orgs_total END AS orgs_total,
        CASE WHEN a.report_kind = 'detailed' THEN o.members_total ELSE s.members_total END AS members_total,
        CASE WHEN a.report_kind = 'detailed' THEN o.admitted ELSE s.admitted END AS admitted,
        CASE WHEN a.report_kind = 'detailed' THEN coalesce(b.branches_total, 0) ELSE s.branches_total END
@@ -112,6 +118,13 @@ LEFT JOIN branches b USING (submission_id)
 LEFT JOIN villages v USING (submission_id)
 LEFT JOIN summary s USING (submission_id)
 """
+
+
+HISTORY_SQL = figures_sql("s.committee_key IN (SELECT unnest(?))")
+COMMITTEES_OF_PROVINCE_SQL = figures_sql(
+    "s.province_code = ? AND s.report_year = ? AND s.committee_key NOT LIKE '%:province:%'"
+)
+
 
 History = dict[tuple[str, int], dict[str, float | None]]
 
@@ -199,6 +212,63 @@ HISTORY_COLUMNS = [
     "villages_with_branch_now",
     *(f"{m}_{suffix}" for m in OUTLIER_METRICS for suffix in ("value", "median", "z", "typical")),
 ]
+
+
+def province_code_of(committee_key: str | None) -> str | None:
+    """The code of a province-level unit key ("pre-2025:province:14" → "14"); None for other committees."""
+    if committee_key and ":province:" in committee_key:
+        return committee_key.rsplit(":", 1)[1]
+    return None
+
+
+def committees_total(
+    connection: duckdb.DuckDBPyConnection, province_code: str, year: int
+) -> tuple[int, dict[str, float | None]]:
+    """How many committee reports of the province are accepted for the year, and their figures added up."""
+    cursor = connection.execute(COMMITTEES_OF_PROVINCE_SQL, [province_code, year])
+    names = [d[0] for d in cursor.description]
+    rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    totals = {m: float(sum(r[m] for r in rows if r[m] is not None)) if rows else None for m in RECONCILED}
+    return len(rows), totals
+
+
+def reconciliation_frame(
+    connection: duckdb.DuckDBPyConnection, currents: list[Current], tables: Mapping[str, pd.DataFrame]
+) -> pd.DataFrame:
+    """A province's own aggregate report against the accepted reports of its committees, figure by figure."""
+    rows: list[dict[str, object]] = []
+    for current in currents:
+        code = province_code_of(current.committee_key)
+        if code is None or current.report_year is None:
+            continue
+        committees, totals = committees_total(connection, code, current.report_year)
+        if committees == 0:
+            continue
+        summary = tables.get("tong_hop")
+        for metric in RECONCILED:
+            declared = current.figures.get(metric)
+            if declared is None:
+                continue
+            sheet_rows = summary[(summary["submission_id"] == current.submission_id) & (summary["field"] == metric)]
+            rows.append(
+                {
+                    "submission_id": current.submission_id,
+                    "sheet_row": int(sheet_rows["sheet_row"].iloc[0]) if len(sheet_rows) else None,
+                    "field": metric,
+                    "committees": committees,
+                    "province_matches__declared": declared,
+                    "province_matches__computed": totals[metric],
+                }
+            )
+    columns = [
+        "submission_id",
+        "sheet_row",
+        "field",
+        "committees",
+        "province_matches__declared",
+        "province_matches__computed",
+    ]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def history_frame(currents: list[Current], history: History) -> pd.DataFrame:

@@ -435,6 +435,23 @@ def history_rules() -> list[Rule]:
             regulation="Chỉ thị, nghị quyết về xóa thôn, bản chưa có tổ chức đảng",
         ),
     ]
+    rules.append(
+        Rule(
+            rule_id="tinh.doi_chieu",
+            frame="reconciliation",
+            sheet="tong_hop",
+            field="field",
+            kind="pair_equal",
+            severity="warning",
+            params={"column_A": "province_matches__declared", "column_B": "province_matches__computed"},
+            message="«{header}» trong báo cáo tổng hợp của tỉnh là {declared}, nhưng cộng {committees} báo cáo "
+            "đã tiếp nhận của các đảng bộ trực thuộc được {computed}.",
+            fix="Đề nghị đối chiếu số liệu của tỉnh với báo cáo của từng đảng bộ trực thuộc.",
+            origin="a province-level aggregate report agrees with the accepted reports of its committees for the same "
+            "year (TCCSĐ, branches, members; Sơn La 2019: 608, 4,429, 85,651)",
+            regulation="Đối chiếu số liệu tổng hợp cấp tỉnh với báo cáo cấp dưới",
+        )
+    )
     for metric, label in OUTLIER_LABELS.items():
         rules.append(
             Rule(

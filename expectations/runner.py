@@ -149,7 +149,7 @@ def finding_for(rule: Rule, row: pd.Series, contract: Contract) -> Finding:
         value = header_for(contract, sheet_name, field_name)
     elif rule.frame == "sheets_present":
         value = str(row["sheet"])
-    elif rule.frame in {"tong_hop_detail", "tong_hop_parts"}:
+    elif rule.frame in {"tong_hop_detail", "tong_hop_parts", "reconciliation"}:
         field_name = str(row["field"])
         value = row.get("value")
     else:

@@ -17,7 +17,13 @@ import pandas as pd
 
 from expectations.data_docs import night_docs_dir
 from expectations.frames import build_frames
-from expectations.history import Current, figures_from_tables, history_frame, load_history
+from expectations.history import (
+    Current,
+    figures_from_tables,
+    history_frame,
+    load_history,
+    reconciliation_frame,
+)
 from expectations.rules import UNREADABLE_RULE, all_rules
 from expectations.runner import Finding, validate_frames
 from ingestion.config import Settings
@@ -103,17 +109,16 @@ def validate_tables(
     submission_ids: list[str],
     detailed_ids: set[str],
     resolutions: Resolutions,
-    history: pd.DataFrame | None = None,
+    history: Mapping[str, pd.DataFrame] | None = None,
     docs_dir: Path | None = None,
     run_name: str | None = None,
 ) -> list[Finding]:
-    """All findings for a batch; ``history`` (one row per submission) adds the history checks;
-    ``docs_dir`` makes GX build its Data Docs there."""
+    """All findings for a batch; ``history`` (the frames of ``history_for``) adds the checks that need
+    the warehouse; ``docs_dir`` makes GX build its Data Docs there."""
     if not submission_ids:
         return []
     frames = build_frames(contract, tables, presence, submission_ids, detailed_ids, resolutions)
-    if history is not None:
-        frames["history"] = history
+    frames.update(history or {})
     return validate_frames(frames, contract, docs_dir, run_name)
 
 
@@ -140,9 +145,14 @@ def history_for(
     connection: duckdb.DuckDBPyConnection,
     tables: Mapping[str, pd.DataFrame],
     keys_and_years: Mapping[str, tuple[str | None, int | None]],
-) -> pd.DataFrame:
+) -> dict[str, pd.DataFrame]:
+    """The frames of the checks that need the warehouse: the committee's history, the province's committees."""
     keys = sorted({key for key, _ in keys_and_years.values() if key})
-    return history_frame(currents_of(tables, keys_and_years), load_history(connection, keys))
+    currents = currents_of(tables, keys_and_years)
+    return {
+        "history": history_frame(currents, load_history(connection, keys)),
+        "reconciliation": reconciliation_frame(connection, currents, tables),
+    }
 
 
 # ------------------------------------------------------------------ one file (chibo validate)

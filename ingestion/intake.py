@@ -22,7 +22,7 @@ from typing import Protocol
 import duckdb
 import pandas as pd
 
-from ingestion.admin_units import Resolution, resolve_committee
+from ingestion.admin_units import Resolution, resolve_committee, resolve_province
 from ingestion.contract import Contract, fold, load_contract, raw_columns
 from ingestion.errors import UnreadableReport
 from ingestion.guards import Limits
@@ -139,7 +139,7 @@ def parse_year(text: str | None) -> int | None:
 
 
 def infer_level(level: str | None, year: int | None) -> str | None:
-    if level in {"huyen", "xa"} or year is None:
+    if level in {"huyen", "xa", "tinh"} or year is None:
         return level
     return "xa" if year >= FIRST_COMMUNE_LEVEL_YEAR else "huyen"
 
@@ -162,10 +162,20 @@ def is_registered(connection: duckdb.DuckDBPyConnection, submission_id: str) -> 
 
 
 def resolve(report: ParsedReport) -> Resolution | None:
-    """The official administrative unit of the submitting committee, valid in the report's year."""
+    """The official administrative unit of the submitting committee, valid in the report's year.
+
+    A province-level report (level "tinh": the province's own aggregate) resolves to its province.
+    """
     year = parse_year(report.info("report_year"))
     if year is None:
         return None
+    if report.info("committee_level") == "tinh":
+        unit = resolve_province(report.info("province") or "", year)
+        if unit is not None:
+            return Resolution("resolved", unit, (), None)
+        return Resolution(
+            "unknown", None, (), f"Không tìm thấy tỉnh «{report.info('province')}» trong danh mục năm {year}."
+        )
     return resolve_committee(
         report.info("province"), report.info("committee_name"), report.info("committee_code"), year
     )

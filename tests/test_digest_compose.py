@@ -1,0 +1,54 @@
+"""Composing digests: one per province whatever the spelling in chibo.yaml; nothing when nothing to say."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from alerts.digest import Problem, ReportItem, Section, compose_alerts
+from ingestion.config import load_settings
+
+
+def warned_report() -> ReportItem:
+    problem = Problem(
+        "chi_bo",
+        5,
+        "Chi bộ «Thôn 1» chỉ có 2 đảng viên chính thức, chưa đủ 3.",
+        "2",
+        "warning",
+        "Đề nghị kiểm tra số liệu.",
+    )
+    return ReportItem(
+        "abc", "bt.xlsx", "Lào Cai", "Đảng bộ huyện Bảo Thắng", 2024, 1, "bt@example.org", "accepted", [problem]
+    )
+
+
+def test_reports_and_reminders_of_one_province_make_one_digest_whatever_the_spelling():
+    settings = replace(load_settings(), recipients={"Tỉnh Lào Cai": ("to-chuc@laocai.example.org",)})
+    reminder = Section(
+        "Còn 7/9 đảng bộ chưa gửi báo cáo năm 2024.",
+        "<p>Còn 7/9</p>",
+        "reminder:2024:2026-01-16",
+        "7 đơn vị chưa có báo cáo năm 2024 được tiếp nhận",
+    )
+    [digest] = compose_alerts(settings, [warned_report()], "16/01/2026", {"Tỉnh Lào Cai": [reminder]})
+    assert digest.recipients == ("to-chuc@laocai.example.org",)
+    assert digest.subject == (
+        "[chibo] Tỉnh Lào Cai: 1 báo cáo cần kiểm tra, 7 đơn vị chưa có báo cáo năm 2024 được tiếp nhận "
+        "— tổng hợp ngày 16/01/2026"
+    )
+    assert "Gợi ý: Đề nghị kiểm tra số liệu." in digest.text and "C. TÌNH HÌNH GỬI BÁO CÁO" in digest.text
+    assert digest.section_keys == ("reminder:2024:2026-01-16",)
+
+
+def test_nothing_to_say_sends_nothing_unless_configured():
+    settings = load_settings()
+    assert compose_alerts(settings, [], "16/01/2026") == []
+    everyone = compose_alerts(replace(settings, send_when_empty=True), [], "16/01/2026")
+    assert {d.province for d in everyone} == set(settings.recipients)
+    assert all("Không có báo cáo nào bị từ chối hay cần kiểm tra" in d.text for d in everyone)
+
+
+def test_the_submitter_can_be_copied_in():
+    [digest] = compose_alerts(replace(load_settings(), copy_submitter=True), [warned_report()], "16/01/2026")
+    assert digest.cc == ("bt@example.org",)
+    assert digest.message("chibo@example.org")["Cc"] == "bt@example.org"
