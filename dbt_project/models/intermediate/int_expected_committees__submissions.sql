@@ -20,22 +20,9 @@ submissions as (
 
 ),
 
-outcomes as (
-
-    select * from {{ ref('stg_raw__submission_outcomes') }}
-
-),
-
 latest_outcomes as (
 
-    select
-        submission_id,
-        outcome
-    from outcomes
-    qualify row_number() over (
-        partition by submission_id
-        order by decided_at desc, run_id desc
-    ) = 1
+    select * from {{ ref('int_submission_outcomes__latest') }}
 
 ),
 

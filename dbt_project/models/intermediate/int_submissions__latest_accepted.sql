@@ -9,24 +9,9 @@ submissions as (
 
 ),
 
-outcomes as (
-
-    select * from {{ ref('stg_raw__submission_outcomes') }}
-
-),
-
 latest_outcomes as (
 
-    select
-        submission_id,
-        outcome,
-        decided_at,
-        run_id as decided_in_run_id
-    from outcomes
-    qualify row_number() over (
-        partition by submission_id
-        order by decided_at desc, run_id desc
-    ) = 1
+    select * from {{ ref('int_submission_outcomes__latest') }}
 
 ),
 
@@ -35,7 +20,7 @@ accepted_submissions as (
     select
         submissions.*,
         latest_outcomes.decided_at,
-        latest_outcomes.decided_in_run_id
+        latest_outcomes.run_id as decided_in_run_id
     from submissions
     inner join latest_outcomes
         on submissions.submission_id = latest_outcomes.submission_id
