@@ -42,6 +42,8 @@ class EnumValue:
 class Grade(EnumValue):
     rank: int = 0
     scale: str = "both"
+    harmonised: str = ""  # the grade on the 2018+ scale, to compare years
+    exact: bool = True  # False where the scales do not correspond one to one
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,15 @@ def parse_contract(document: dict[str, Any]) -> Contract:
         for name, values in document["enums"].items()
     }
     grades = tuple(
-        Grade(g["code"], g["label"], tuple(g.get("aliases", ())), rank=g["rank"], scale=g["scale"])
+        Grade(
+            g["code"],
+            g["label"],
+            tuple(g.get("aliases", ())),
+            rank=g["rank"],
+            scale=g["scale"],
+            harmonised=g.get("harmonised", g["code"]),
+            exact=bool(g.get("exact", True)),
+        )
         for g in document["grades"]
     )
     sheets = tuple(

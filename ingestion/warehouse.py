@@ -124,9 +124,10 @@ def ensure_schema(connection: duckdb.DuckDBPyConnection, contract: Contract | No
         for name, kind in columns.items():
             connection.execute(f'ALTER TABLE {RAW_SCHEMA}.{table} ADD COLUMN IF NOT EXISTS "{name}" {kind}')
     connection.execute(
-        f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.ref_grades (code VARCHAR, label VARCHAR, rank INTEGER, scale VARCHAR)"
+        f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.ref_grades "
+        "(code VARCHAR, label VARCHAR, rank INTEGER, scale VARCHAR, harmonised VARCHAR, harmonisation_exact BOOLEAN)"
     )
     connection.executemany(
-        f"INSERT INTO {RAW_SCHEMA}.ref_grades VALUES (?, ?, ?, ?)",
-        [(g.code, g.label, g.rank, g.scale) for g in contract.grades],
+        f"INSERT INTO {RAW_SCHEMA}.ref_grades VALUES (?, ?, ?, ?, ?, ?)",
+        [(g.code, g.label, g.rank, g.scale, g.harmonised, g.exact) for g in contract.grades],
     )

@@ -21,6 +21,7 @@ joined as (
         latest.report_year,
         latest.province,
         latest.version,
+        latest.sha256 as file_sha256,
         branches.*
     from branches
     inner join latest

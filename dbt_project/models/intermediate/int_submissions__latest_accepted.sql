@@ -1,4 +1,5 @@
--- One row per committee_key × report_year: the latest accepted version of the report.
+-- One row per committee_key × report_year: the accepted report that feeds the marts — a detailed one
+-- when there is one (detail wins over aggregate-only), else the latest accepted version.
 -- A submission's outcome is its latest decision (a later run may re-decide it).
 
 with
@@ -34,7 +35,9 @@ latest_versions as (
     from accepted_submissions
     qualify row_number() over (
         partition by committee_key, report_year
-        order by version desc, received_at desc
+        -- detail wins: a detailed report is preferred to an aggregate-only one for the same year,
+        -- then the latest version
+        order by (report_kind = 'detailed') desc, version desc, received_at desc
     ) = 1
 
 ),
@@ -47,6 +50,7 @@ final as (
         committee_key,
         report_year,
         version,
+        sha256,
         province,
         committee_name,
         committee_code,

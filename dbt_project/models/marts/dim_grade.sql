@@ -1,4 +1,5 @@
--- Grade codes (xếp loại) of both evaluation scales.
+-- Grade codes (xếp loại) of both evaluation scales, with the harmonised grade on the 2018+ scale
+-- (documented mapping in ingestion/contract.yaml; harmonisation_exact is false where scales differ).
 
 with
 
@@ -14,7 +15,9 @@ final as (
         grade_code,
         grade_label,
         grade_rank,
-        grade_scale
+        grade_scale,
+        harmonised_grade_code,
+        harmonisation_exact
     from grades
 
 )

@@ -49,6 +49,8 @@ final as (
         branches.branch_grade_label,
         branches.submission_id,
         branches.version,
+        branches.file_sha256,
+        'chi_bo' as source_sheet,
         branches.sheet_row
     from branches
     left join villages_linked

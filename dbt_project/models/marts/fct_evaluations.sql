@@ -28,7 +28,9 @@ joined as (
         years.org_grade_scale as year_grade_scale,
         years.member_htxsnv_cap_ratio,
         grades.grade_rank as org_grade_rank,
-        grades.grade_scale as org_grade_scale
+        grades.grade_scale as org_grade_scale,
+        grades.harmonised_grade_code as org_grade_harmonised,
+        grades.harmonisation_exact as org_grade_harmonisation_exact
     from organisations
     left join years
         on organisations.report_year = years.report_year
@@ -52,6 +54,9 @@ final as (
         org_grade,
         org_grade_label,
         org_grade_rank,
+        org_grade_harmonised,
+        -- false where the old and new scales do not correspond one to one (TSVM, Yếu kém): see dim_grade
+        org_grade_harmonisation_exact,
         case
             when org_grade is null then null
             else org_grade_scale in ('both', year_grade_scale)
@@ -73,6 +78,8 @@ final as (
         end as members_htxsnv_over_cap,
         submission_id,
         version,
+        file_sha256,
+        'to_chuc_co_so' as source_sheet,
         sheet_row
     from joined
 

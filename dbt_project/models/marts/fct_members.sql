@@ -51,6 +51,8 @@ final as (
         organisations.expelled_dismissed,
         organisations.submission_id,
         organisations.version,
+        organisations.file_sha256,
+        'to_chuc_co_so' as source_sheet,
         organisations.sheet_row
     from organisations
     left join branches_listed

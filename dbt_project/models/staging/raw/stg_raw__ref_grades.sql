@@ -12,7 +12,9 @@ renamed as (
         code as grade_code,
         label as grade_label,
         try_cast(rank as integer) as grade_rank,
-        scale as grade_scale
+        scale as grade_scale,
+        harmonised as harmonised_grade_code,
+        try_cast(harmonisation_exact as boolean) as harmonisation_exact
 
     from source
 
