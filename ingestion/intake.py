@@ -24,6 +24,7 @@ import pandas as pd
 
 from ingestion.admin_units import Resolution, resolve_committee, resolve_province
 from ingestion.contract import Contract, fold, load_contract, raw_columns
+from ingestion.direct_committees import resolve_direct
 from ingestion.errors import UnreadableReport
 from ingestion.guards import Limits
 from ingestion.reader import ParsedReport, read_report
@@ -176,6 +177,9 @@ def resolve(report: ParsedReport) -> Resolution | None:
         return Resolution(
             "unknown", None, (), f"Không tìm thấy tỉnh «{report.info('province')}» trong danh mục năm {year}."
         )
+    direct = resolve_direct(report.info("province"), report.info("committee_name"), year)
+    if direct is not None:
+        return direct
     return resolve_committee(
         report.info("province"), report.info("committee_name"), report.info("committee_code"), year
     )
