@@ -1,4 +1,4 @@
-"""Nightly consolidation: discover → ingest → validate → dbt build → alert.
+"""Nightly consolidation: discover → ingest → validate → dbt build → publish the analysts' snapshot, and alert.
 
 Thin wiring only: every step is a function of ``ingestion`` / ``alerts``, imported inside the
 task (GX and dbt take seconds to import). The tasks that write the DuckDB warehouse share the
@@ -104,7 +104,16 @@ def nightly_consolidation():
         mark_sent(settings, digests, run_id)
         return [digest.province for digest in digests]
 
-    alert(dbt_build(validate(ingest(discover()))))
+    @task(pool=DUCKDB_POOL)
+    def publish(build: dict[str, int]) -> str:
+        """The analysts' snapshot: marts-only DuckDB file, Parquet per year, dbt docs, swapped in atomically."""
+        from ingestion.publish import publish_snapshot
+
+        return str(publish_snapshot(_settings(), _run_id()))
+
+    built = dbt_build(validate(ingest(discover())))
+    publish(built)
+    alert(built)
 
 
 nightly_dag = nightly_consolidation()

@@ -24,6 +24,7 @@ PATH_OVERRIDES = {
     "data_docs": "CHIBO_DATA_DOCS",
     "warehouse": "CHIBO_WAREHOUSE",
     "work_dir": "CHIBO_WORK_DIR",
+    "publish": "CHIBO_PUBLISH",
 }
 
 
@@ -81,6 +82,7 @@ class Settings:
     data_docs: Path
     warehouse: Path
     work_dir: Path
+    publish: Path  # the analysts' snapshot: chibo.duckdb, parquet/, docs/ (ingestion/publish.py)
     smtp_conn_id: str
     mail_from: str
     recipients: Mapping[str, tuple[str, ...]]
@@ -91,6 +93,7 @@ class Settings:
     settle_probe_seconds: float = 2.0
     limits: Limits = field(default_factory=Limits)
     completeness: Completeness = field(default_factory=Completeness)
+    publish_keep_versions: int = 3  # published snapshots kept, the current one included
 
     def recipients_for(self, province: str | None) -> tuple[str, ...]:
         """Addresses for a province's alert, matched whatever the case, diacritics or "Tỉnh" prefix;
@@ -125,7 +128,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     config_path = Path(environ.get("CHIBO_CONFIG", DEFAULT_CONFIG_PATH))
     document: dict[str, Any] = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
     base = config_path.resolve().parent
-    defaults = {"quarantine": "var/quarantine", "data_docs": "var/data_docs"}
+    defaults = {"quarantine": "var/quarantine", "data_docs": "var/data_docs", "publish": "var/publish"}
     paths = {
         key: _resolve(base, environ.get(variable) or document["paths"].get(key) or defaults[key])
         for key, variable in PATH_OVERRIDES.items()
@@ -147,4 +150,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         settle_probe_seconds=float(environ.get("CHIBO_SETTLE_PROBE_SECONDS") or intake.get("settle_probe_seconds", 2)),
         limits=Limits(**(intake.get("limits") or {})),
         completeness=parse_completeness(document.get("completeness")),
+        publish_keep_versions=int((document.get("publish") or {}).get("keep_versions", 3)),
     )

@@ -11,6 +11,7 @@ from dataclasses import asdict
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+from ingestion.admin_dimension import write_admin_reference
 from ingestion.config import Settings
 from ingestion.expected import refresh_expected
 from ingestion.intake import discover, ingest_inbox
@@ -30,6 +31,7 @@ def ingest(settings: Settings, run_id: str, today: date | None = None) -> list[d
     with connect(settings.warehouse) as connection:
         results = ingest_inbox(connection, settings, run_id)
         refresh_expected(connection, settings, today)
+        write_admin_reference(connection)
     for result in results:
         log.info("intake %s: %s %s", result.file_name, result.status, result.message)
     return [asdict(result) for result in results]

@@ -33,6 +33,7 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
         "CHIBO_WORK_DIR": tmp_path / "work",
         "CHIBO_QUARANTINE": tmp_path / "quarantine",
         "CHIBO_DATA_DOCS": tmp_path / "data docs",
+        "CHIBO_PUBLISH": tmp_path / "publish",
         "CHIBO_SETTLE_PROBE_SECONDS": "0",
     }.items():
         monkeypatch.setenv(name, str(value))

@@ -86,6 +86,11 @@ def test_nightly_consolidation_end_to_end(settings: Settings, night):
             "select count(*) from marts.fct_members where committee_key = 'pre-2025:district:083'"
         ).fetchall()
     assert provinces == [("Lào Cai",)]  # the rejected Điện Biên report never reaches the marts
+    with connect(settings.publish / "chibo.duckdb", read_only=True) as snapshot:  # the analysts' copy
+        [(published_members,)] = snapshot.execute(
+            "select members_total from fct_province_year where province = 'Lào Cai' and report_year = 2023"
+        ).fetchall()
+    assert published_members == 3792
     assert members_rows == 42
 
     by_recipient = {tuple(r.envelope_to): r.message for r in mailbox.received}

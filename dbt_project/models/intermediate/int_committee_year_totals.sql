@@ -7,7 +7,10 @@ with
 
 latest as (
 
+    -- a province's own aggregate report (level "tinh") is reconciled with its committees' reports,
+    -- never added to them
     select * from {{ ref('int_submissions__latest_accepted') }}
+    where committee_level is distinct from 'tinh'
 
 ),
 

@@ -1,0 +1,149 @@
+-- One row per committee × report_year of int_committee_year_totals, restated onto today's (2025+)
+-- province. How each row finds its current province (restated_by), first match wins:
+--   unit_key             the committee_key is an administrative unit (pre-2025 district or province,
+--                        2025+ commune or province): through the crosswalks, a 2025+ unit to its own province
+--   province_code_in_key the key names a province code of an era ('pre-2025:14:direct:quan-su': a committee
+--                        directly under the province that is not an administrative unit)
+--   province_name        the province as reported (official short name, or as written for a committee that
+--                        could not be resolved, e.g. 'lao-cai/xyz'), folded, in the report year's era first
+--   unmapped             none of these: current_province_* are null
+-- Province as reported is kept in reported_province.
+
+with
+
+committee_totals as (
+
+    select * from {{ ref('int_committee_year_totals') }}
+
+),
+
+admin_units as (
+
+    select * from {{ ref('stg_raw__admin_units') }}
+
+),
+
+unit_provinces as (
+
+    select * from {{ ref('int_admin_units__current_province') }}
+
+),
+
+province_names as (
+
+    select
+        admin_units.era,
+        {{ folded_province_name('admin_units.short_name') }} as folded_name,
+        unit_provinces.current_province_key,
+        unit_provinces.current_province_code,
+        unit_provinces.current_province
+    from admin_units
+    inner join unit_provinces
+        on admin_units.unit_key = unit_provinces.unit_key
+    where admin_units.level = 'province'
+
+),
+
+committees as (
+
+    select
+        committee_totals.*,
+        -- reports up to the 2024 round describe pre-reform units (ingestion.admin_units.era_for_year)
+        case when committee_totals.report_year >= 2025 then '2025+' else 'pre-2025' end as report_era,
+        case
+            when regexp_matches(committee_totals.committee_key, '^(pre-2025|2025\+):[0-9]{2}:')
+                then regexp_extract(committee_totals.committee_key, '^(pre-2025|2025\+):', 1)
+                    || ':province:'
+                    || regexp_extract(committee_totals.committee_key, '^(?:pre-2025|2025\+):([0-9]{2}):', 1)
+        end as key_province_key,
+        {{ folded_province_name('committee_totals.province') }} as folded_province
+    from committee_totals
+
+),
+
+name_matches as (
+
+    select
+        committees.committee_year_id,
+        province_names.current_province_key,
+        province_names.current_province_code,
+        province_names.current_province
+    from committees
+    inner join province_names
+        on committees.folded_province = province_names.folded_name
+    qualify row_number() over (
+        partition by committees.committee_year_id
+        order by (province_names.era = committees.report_era) desc, province_names.era
+    ) = 1
+
+),
+
+restated as (
+
+    select
+        committees.*,
+        case
+            when by_unit.unit_key is not null then 'unit_key'
+            when by_key_province.unit_key is not null then 'province_code_in_key'
+            when name_matches.committee_year_id is not null then 'province_name'
+            else 'unmapped'
+        end as restated_by,
+        coalesce(
+            by_unit.current_province_key, by_key_province.current_province_key, name_matches.current_province_key
+        ) as current_province_key,
+        coalesce(
+            by_unit.current_province_code, by_key_province.current_province_code, name_matches.current_province_code
+        ) as current_province_code,
+        coalesce(
+            by_unit.current_province, by_key_province.current_province, name_matches.current_province
+        ) as current_province
+    from committees
+    left join unit_provinces as by_unit
+        on committees.committee_key = by_unit.unit_key
+    left join unit_provinces as by_key_province
+        on committees.key_province_key = by_key_province.unit_key
+    left join name_matches
+        on committees.committee_year_id = name_matches.committee_year_id
+
+),
+
+final as (
+
+    select
+        committee_year_id,
+        committee_key,
+        report_year,
+        province as reported_province,
+        current_province_key,
+        current_province_code,
+        current_province,
+        restated_by,
+        committee_level,
+        submission_id,
+        version,
+        report_kind,
+        figures_source,
+        orgs_total,
+        orgs_party_committee,
+        orgs_grassroots_branch,
+        branches_total,
+        members_total,
+        members_official,
+        members_probationary,
+        admitted,
+        orgs_htxsnv,
+        orgs_httnv,
+        orgs_htnv,
+        orgs_khtnv,
+        villages_total,
+        villages_with_branch,
+        villages_without_members,
+        village_branches,
+        village_branches_with_committee,
+        awareness_classes,
+        awareness_attendees
+    from restated
+
+)
+
+select * from final
