@@ -63,6 +63,13 @@ def test_demo_history_loads_in_one_night(settings: Settings, smtp_server, airflo
                 f"or file_sha256 is null or source_sheet is null or sheet_row is null) from marts.{fact}"
             ).fetchall()
             assert rows > 0 and without == 0, fact
+        for fact in ("fct_province_year", "fct_province_year_restated"):
+            [(rows, unresolved)] = connection.execute(
+                f"select count(distinct f.report_year || f.province), count(*) filter (where s.submission_id is null) "
+                f"from marts.{fact} f, unnest(f.submission_ids) as u(id) "
+                f"left join raw.submissions s on s.submission_id = u.id"
+            ).fetchall()
+            assert rows > 0 and unresolved == 0, fact
         [(orphans,)] = connection.execute(
             "select count(*) from marts.fct_members m left join raw.submissions s "
             "on s.submission_id = m.submission_id and s.sha256 = m.file_sha256 where s.submission_id is null"

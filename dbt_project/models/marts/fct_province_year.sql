@@ -35,7 +35,8 @@ summed as (
         case
             when count(distinct figures_source) > 1 then 'mixed'
             else any_value(figures_source)
-        end as figures_source
+        end as figures_source,
+        list_sort(list(submission_id)) as submission_ids
     from committee_totals
     group by province, report_year
 
@@ -65,7 +66,9 @@ final as (
         village_branches_with_committee,
         round(100.0 * village_branches_with_committee / nullif(village_branches, 0), 1)
             as pct_village_branches_with_committee,
-        figures_source
+        figures_source,
+        -- lineage: the accepted report versions summed here (raw.submissions: file hash, version)
+        submission_ids
     from summed
 
 )
