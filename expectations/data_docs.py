@@ -54,19 +54,25 @@ class RunPage:
     path: Path
 
 
+def quiet_context() -> AbstractDataContext:
+    """An ephemeral GX context with analytics and progress bars off."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return context
+
+
 def open_context(docs_dir: Path) -> AbstractDataContext:
     """An ephemeral GX context whose one Data Docs site is the folder ``docs_dir``.
 
     The default ephemeral site (a temporary folder) is removed, so building writes nothing elsewhere.
     Progress bars are off.
     """
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
     docs_dir = Path(docs_dir).resolve()
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    context = quiet_context()
     for site_name in list(context.list_data_docs_sites()):
         context.delete_data_docs_site(site_name)
     context.add_data_docs_site(

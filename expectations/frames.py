@@ -22,12 +22,16 @@ MEMBER_GRADE_COLUMNS = [
     "members_khtnv",
     "members_not_rated",
 ]
-DETAIL_SHEETS = ("to_chuc_co_so", "chi_bo", "thon_ban")
 
 
 def as_number(series: pd.Series) -> pd.Series:
     """Canonical integer text → nullable number; anything else → missing (its own rule flags it)."""
     return pd.to_numeric(series.where(series.astype("string").str.fullmatch(r"\d+")), errors="coerce")
+
+
+def as_number_value(value: object) -> float:
+    """One canonical integer text → number; anything else → NaN."""
+    return as_number(pd.Series([value], dtype="object"))[0]
 
 
 def empty_sheet_frame(sheet: Sheet) -> pd.DataFrame:
@@ -177,8 +181,8 @@ def party_rule_checks(contract: Contract, organisations: pd.DataFrame, years: Ma
     htxsnv = as_number(frame["members_htxsnv"])
     caps = [r.htxsnv_cap if r else None for r in frame["_rule"]]
     denominators = [
-        as_number(pd.Series([row[cap.denominator]]))[0] if cap else float("nan")
-        for cap, (_, row) in zip(caps, frame.iterrows(), strict=True)
+        as_number_value(frame.at[index, cap.denominator]) if cap else float("nan")
+        for cap, index in zip(caps, frame.index, strict=True)
     ]
     frame["htxsnv_cap_percent"] = [round(cap.ratio * 100) if cap else None for cap in caps]
     frame["htxsnv_within_cap"] = [
@@ -223,7 +227,7 @@ def breakdown_checks(contract: Contract, summary_wide: pd.DataFrame) -> pd.DataF
     rows: list[dict[str, object]] = []
     for _, report in summary_wide.iterrows():
         for whole, parts in wholes.items():
-            given = [as_number(pd.Series([report[p]]))[0] for p in parts if pd.notna(report[p])]
+            given = [as_number_value(report[p]) for p in parts if pd.notna(report[p])]
             if not given or pd.isna(report[whole]):
                 continue
             rows.append(
@@ -232,7 +236,7 @@ def breakdown_checks(contract: Contract, summary_wide: pd.DataFrame) -> pd.DataF
                     "sheet_row": report[f"{whole}__row"],
                     "field": whole,
                     "parts": ", ".join(sheet.field(p).header for p in parts),
-                    "parts_add_up__declared": as_number(pd.Series([report[whole]]))[0],
+                    "parts_add_up__declared": as_number_value(report[whole]),
                     "parts_add_up__computed": float(pd.Series(given).fillna(0).sum()),
                 }
             )

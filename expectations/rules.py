@@ -35,7 +35,6 @@ class Rule:
     origin: str  # English: what the rule checks and where it comes from
     field: str | None = None
     severity: Severity = "error"
-    shown_fields: tuple[str, ...] = ()
     regulation: str = "Mẫu báo cáo thống kê (hợp đồng dữ liệu chibo)"
 
 
@@ -118,7 +117,6 @@ def field_rules(contract: Contract) -> list[Rule]:
                     message=f"{headers} «{{value}}» bị trùng: mỗi dòng phải có mã riêng.",
                     fix="Sửa mã trùng hoặc xóa dòng lặp.",
                     origin=f"{sheet.name}: key {', '.join(sheet.key)} unique within a report",
-                    shown_fields=sheet.key,
                 )
             )
     return rules
@@ -136,7 +134,6 @@ def structure_rules() -> list[Rule]:
             message="Tệp thiếu trang «{value}».",
             fix="Thêm trang này theo mẫu (lệnh `chibo template`) rồi gửi lại.",
             origin="every report has thong_tin and tong_hop; a detailed report has to_chuc_co_so",
-            shown_fields=("sheet",),
         ),
         Rule(
             rule_id="bao_cao.thieu_cot",
@@ -148,7 +145,6 @@ def structure_rules() -> list[Rule]:
             message="Trang «{sheet}» thiếu cột hoặc chỉ tiêu bắt buộc «{value}».",
             fix="Thêm cột/chỉ tiêu đúng tên như trong mẫu rồi gửi lại.",
             origin="every required field of a sheet present is there",
-            shown_fields=("sheet", "field"),
         ),
     ]
 
@@ -229,7 +225,6 @@ def cross_rules() -> list[Rule]:
             message="Mã TCCSĐ «{value}» của chi bộ không có trong trang to_chuc_co_so.",
             fix="Ghi đúng mã của đảng bộ cơ sở mà chi bộ trực thuộc.",
             origin="every branch belongs to an organisation of the report",
-            shown_fields=("parent_org_code", "branch_code"),
         ),
         pair(
             "orgs_by_kind",

@@ -75,15 +75,9 @@ def run_suites(
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
 
-    from expectations.data_docs import build_docs, open_context, result_page, run_identifier
+    from expectations.data_docs import build_docs, open_context, quiet_context, result_page, run_identifier
 
-    if docs_dir is not None:
-        context = open_context(docs_dir)
-    else:
-        from great_expectations.data_context.types.base import ProgressBarsConfig
-
-        context = gx.get_context(mode="ephemeral")
-        context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    context = open_context(docs_dir) if docs_dir is not None else quiet_context()
     run_id = run_identifier(run_name)
     source = context.data_sources.add_pandas("chibo_night")
     failed: dict[str, dict[str, list[int]]] = {}

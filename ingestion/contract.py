@@ -72,10 +72,6 @@ class Field:
     def spellings(self) -> tuple[str, ...]:
         return (self.name, self.header, *self.aliases)
 
-    @property
-    def is_count(self) -> bool:
-        return self.type == "integer"
-
 
 @dataclass(frozen=True)
 class Sheet:
@@ -145,10 +141,6 @@ class Contract:
         if field_.type == "enum" and field_.allowed:
             return self.enums[field_.allowed]
         return ()
-
-    @property
-    def detail_sheets(self) -> tuple[str, ...]:
-        return tuple(s.name for s in self.sheets if s.layout == "table")
 
     @property
     def aggregate_sheets(self) -> tuple[str, ...]:

@@ -68,7 +68,6 @@ class ParsedSheet:
     header_row: int | None
     rows: list[ParsedRow]
     columns: dict[str, str] = field(default_factory=dict)  # contract field → header as written
-    missing_required: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -324,20 +323,11 @@ def is_totals_row(row: Sequence[Cell]) -> bool:
     return first is not None and fold(first) in TOTALS_ROW_LABELS
 
 
-def is_header_continuation(row: Sequence[Cell], mapped: dict[int, tuple[Field, str]]) -> bool:
-    """A row right under the header that only repeats header words (the lower half of a merged header)."""
-    texts = [clean_text(cell) for cell in row]
-    return all(text is None or not any(ch.isdigit() for ch in text) for text in texts) and any(
-        text is not None and fold(text) in {fold(label) for _, label in mapped.values()} for text in texts
-    )
-
-
 def read_table(contract: Contract, sheet: Sheet, source_name: str, matrix: Sequence[Sequence[Cell]]) -> ParsedSheet:
     index = header_index(sheet)
     found = find_header(sheet, matrix, index)
     if found is None:
         parsed = ParsedSheet(sheet.name, source_name, None, [])
-        parsed.missing_required = [f.name for f in sheet.fields if f.required]
         parsed.notes.append("không tìm thấy dòng tiêu đề cột")
         return parsed
     header_row, mapped = found
@@ -347,7 +337,6 @@ def read_table(contract: Contract, sheet: Sheet, source_name: str, matrix: Seque
     for position, candidates in enumerate(header_labels(matrix, header_row)):
         if position not in mapped and candidates:
             parsed.notes.append(f"bỏ qua cột không có trong mẫu: «{candidates[0]}»")
-    parsed.missing_required = [f.name for f in sheet.fields if f.required and f.name not in parsed.columns]
     own_header = matrix[header_row]
     if any(label != clean_text(own_header[p] if p < len(own_header) else None) for p, (_, label) in mapped.items()):
         parsed.notes.append(f"tiêu đề cột hai dòng (dòng {header_row} và {header_row + 1})")
@@ -388,7 +377,6 @@ def read_key_value(contract: Contract, sheet: Sheet, source_name: str, matrix: S
         parsed.rows.append(
             ParsedRow(row_number + 1, {"header_as_written": clean_text(cells[0]), "field": field_.name, "value": value})
         )
-    parsed.missing_required = [f.name for f in sheet.fields if f.required and f.name not in parsed.columns]
     return parsed
 
 
