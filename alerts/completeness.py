@@ -15,8 +15,8 @@ from typing import Final
 
 import duckdb
 
-from ingestion.admin_units import resolve_province
-from ingestion.config import Settings
+from chibo.config import Settings
+from units.admin_units import resolve_province
 
 MISSING: Final = "missing"
 NOT_ACCEPTED: Final = "received_not_accepted"

@@ -18,8 +18,8 @@ from email.mime.text import MIMEText
 
 import duckdb
 
-from ingestion.config import Settings, province_match_key
-from ingestion.warehouse import RAW_SCHEMA
+from chibo.config import Settings, province_match_key
+from warehouse.raw import RAW_SCHEMA
 
 MAX_ITEMS_PER_REPORT = 60
 UNKNOWN_PROVINCE = "(chưa xác định tỉnh)"

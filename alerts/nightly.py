@@ -14,8 +14,8 @@ from alerts.completeness import (
     reminder_due,
 )
 from alerts.digest import Alert, Section, already_said, compose_alerts, record_sent, unsent_reports
-from ingestion.config import Settings
-from ingestion.warehouse import connect, ensure_schema
+from chibo.config import Settings
+from warehouse.raw import connect, ensure_schema
 
 
 def completeness_sections(

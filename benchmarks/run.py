@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from chibo.config import load_settings
 from chibo.local_airflow import DAG_FILE
-from ingestion.config import load_settings
-from ingestion.samples import muong_khuong_2023
-from ingestion.workbook import write_xlsx
+from contract.workbook import write_xlsx
+from demo.samples import muong_khuong_2023
 
 REPORTS = 40  # 40 district reports ≈ 18,000 detail rows: a large province's night
 
@@ -53,9 +53,9 @@ def write_inbox(inbox: Path) -> int:
 def main() -> int:
     from expectations.validate import validate_pending
     from ingestion.intake import ingest_inbox
-    from ingestion.reader import read_report
-    from ingestion.transform import dbt_build
-    from ingestion.warehouse import connect
+    from pipeline.dbt_runner import dbt_build
+    from reading.reader import read_report
+    from warehouse.raw import connect
 
     work = Path(tempfile.mkdtemp(prefix="chibo-bench-"))
     settings = replace(

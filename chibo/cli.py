@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ingestion.config import Settings, load_settings
+from chibo.config import Settings, load_settings
 
 EXIT_ACCEPTED, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2
 
@@ -39,7 +39,7 @@ PROVINCE_YEAR_COLUMNS = [
 
 
 def command_template(args: argparse.Namespace) -> int:
-    from ingestion.workbook import write_xlsx
+    from contract.workbook import write_xlsx
 
     path = write_xlsx(Path(args.output))
     print(f"Đã tạo mẫu báo cáo trống: {path}")
@@ -50,7 +50,7 @@ def command_template(args: argparse.Namespace) -> int:
 
 
 def describe_reading(report) -> list[str]:  # noqa: ANN001 - ParsedReport, imported lazily
-    from ingestion.contract import load_contract
+    from contract.model import load_contract
 
     contract = load_contract()
     lines = [
@@ -70,7 +70,7 @@ def describe_reading(report) -> list[str]:  # noqa: ANN001 - ParsedReport, impor
 
 def command_validate(args: argparse.Namespace) -> int:
     from expectations.validate import validate_report
-    from ingestion.reader import UnreadableReport, read_report
+    from reading.reader import UnreadableReport, read_report
 
     path = Path(args.file)
     try:
@@ -105,7 +105,7 @@ def command_validate(args: argparse.Namespace) -> int:
 
 
 def command_sample(args: argparse.Namespace) -> int:
-    from ingestion.samples import write_sample_inbox
+    from demo.samples import write_sample_inbox
 
     for path in write_sample_inbox(Path(args.directory)):
         print(path)
@@ -133,7 +133,7 @@ def format_table(columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[obj
 
 
 def province_year_totals(settings: Settings) -> str:
-    from ingestion.warehouse import connect
+    from warehouse.raw import connect
 
     columns = ", ".join(name for name, _ in PROVINCE_YEAR_COLUMNS)
     with connect(settings.warehouse, read_only=True) as connection:
@@ -148,7 +148,7 @@ def command_run(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     if args.sample:
-        from ingestion.samples import write_sample_inbox
+        from demo.samples import write_sample_inbox
 
         written = write_sample_inbox(settings.inbox)
         print(f"Hộp thư mẫu: {len(written)} tệp trong {settings.inbox}")
@@ -171,8 +171,8 @@ def command_run(args: argparse.Namespace) -> int:
 
 
 def command_history(args: argparse.Namespace) -> int:
-    from ingestion.history import find_versions
-    from ingestion.warehouse import connect
+    from warehouse.raw import connect
+    from warehouse.versions import find_versions
 
     settings = load_settings()
     with connect(settings.warehouse, read_only=True) as connection:

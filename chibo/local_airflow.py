@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ingestion.config import REPO_ROOT
+from chibo.config import REPO_ROOT
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Nightly consolidation: discover → ingest → validate → dbt build → publish the analysts' snapshot, and alert.
 
-Thin wiring only: every step is a function of ``ingestion`` / ``alerts``, imported inside the
+Thin wiring only: every step is a function of ``pipeline`` / ``alerts``, imported inside the
 task (GX and dbt take seconds to import). The tasks that write the DuckDB warehouse share the
 one-slot pool ``chibo_duckdb``: DuckDB allows one writing process.
 """
@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 
 def _settings():
-    from ingestion.config import load_settings
+    from chibo.config import load_settings
 
     return load_settings()
 
@@ -60,7 +60,7 @@ def _on_failure(context) -> None:
 def nightly_consolidation():
     @task
     def discover() -> list[str]:
-        from ingestion.nightly import discover_submissions, ensure_dirs
+        from pipeline.nightly import discover_submissions, ensure_dirs
 
         settings = _settings()
         ensure_dirs(settings)
@@ -68,19 +68,19 @@ def nightly_consolidation():
 
     @task(pool=DUCKDB_POOL)
     def ingest(found: list[str]) -> list[dict[str, str]]:
-        from ingestion.nightly import ingest
+        from pipeline.nightly import ingest
 
         return ingest(_settings(), _run_id())
 
     @task(pool=DUCKDB_POOL)
     def validate(intake: list[dict[str, str]]) -> dict[str, str]:
-        from ingestion.nightly import validate
+        from pipeline.nightly import validate
 
         return validate(_settings(), _run_id())
 
     @task(pool=DUCKDB_POOL)
     def dbt_build(outcomes: dict[str, str]) -> dict[str, int]:
-        from ingestion.nightly import build_marts
+        from pipeline.nightly import build_marts
 
         return build_marts(_settings())
 
@@ -107,7 +107,7 @@ def nightly_consolidation():
     @task(pool=DUCKDB_POOL)
     def publish(build: dict[str, int]) -> str:
         """The analysts' snapshot: marts-only DuckDB file, Parquet per year, dbt docs, swapped in atomically."""
-        from ingestion.publish import publish_snapshot
+        from pipeline.publish import publish_snapshot
 
         return str(publish_snapshot(_settings(), _run_id()))
 

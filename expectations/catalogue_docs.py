@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import sys
 
+from chibo.config import REPO_ROOT, load_settings
+from contract.model import load_contract
 from expectations.rules import UNREADABLE_RULE, Rule, all_rules
-from ingestion.config import REPO_ROOT, load_settings
-from ingestion.contract import load_contract
 
 DOC_PATH = REPO_ROOT / "docs" / "data-quality.md"
 
@@ -25,7 +25,7 @@ through and asks staff to check. Severities can be changed per province in `chib
 the mart `marts.fct_data_quality` shows which rules fail most per province and year. Messages are
 what staff read in the nightly digest; `{…}` are filled in with the values of the failing row.
 
-Rules on single fields are derived from the contract (`ingestion/contract.yaml`): required values
+Rules on single fields are derived from the contract (`contract/contract.yaml`): required values
 (`….bat_buoc`), whole numbers (`….so_nguyen`), formats (`….dinh_dang`), allowed values
 (`….danh_muc`) and unique keys (`….khoa_trung`); they are listed below with the others.
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from ingestion.contract import Contract, DetailAggregate, GradingRule, Sheet, raw_columns
+from contract.model import Contract, DetailAggregate, GradingRule, Sheet, raw_columns
 
 INDEX_COLUMNS = ["submission_id", "sheet_row"]
 MEMBER_GRADE_COLUMNS = [

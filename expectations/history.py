@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 
 from expectations.frames import as_number
-from ingestion.warehouse import RAW_SCHEMA
+from warehouse.raw import RAW_SCHEMA
 
 MODIFIED_Z_THRESHOLD = 3.5
 MODIFIED_Z_FACTOR = 0.6745

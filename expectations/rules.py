@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ingestion.contract import Contract, Field, Sheet, load_contract
+from contract.model import Contract, Field, Sheet, load_contract
 
 Severity = Literal["error", "warning"]
 

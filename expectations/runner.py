@@ -17,8 +17,8 @@ from typing import Any
 
 import pandas as pd
 
+from contract.model import Contract, load_contract
 from expectations.rules import Rule, all_rules
-from ingestion.contract import Contract, load_contract
 
 log = logging.getLogger(__name__)
 

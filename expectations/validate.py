@@ -15,6 +15,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from chibo.config import Settings
+from contract.model import Contract, load_contract
 from expectations.data_docs import night_docs_dir
 from expectations.frames import build_frames
 from expectations.history import (
@@ -26,11 +28,9 @@ from expectations.history import (
 )
 from expectations.rules import UNREADABLE_RULE, all_rules
 from expectations.runner import Finding, validate_frames
-from ingestion.config import Settings
-from ingestion.contract import Contract, load_contract
-from ingestion.intake import committee_key, insert_rows, parse_year, resolve, sheet_rows
-from ingestion.reader import ParsedReport
-from ingestion.warehouse import RAW_SCHEMA, connect
+from reading.reader import ParsedReport
+from units.committee import committee_key, parse_year, resolve
+from warehouse.raw import RAW_SCHEMA, connect, insert_rows, sheet_rows
 
 Presence = dict[str, dict[str, set[str]]]
 

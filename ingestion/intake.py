@@ -20,42 +20,21 @@ from pathlib import Path
 from typing import Protocol
 
 import duckdb
-import pandas as pd
 
-from ingestion.admin_units import Resolution, resolve_committee, resolve_province
-from ingestion.contract import Contract, fold, load_contract, raw_columns
-from ingestion.direct_committees import resolve_direct
-from ingestion.errors import UnreadableReport
-from ingestion.guards import Limits
-from ingestion.reader import ParsedReport, read_report
-from ingestion.warehouse import RAW_SCHEMA, REGISTRY_TABLES, ensure_schema
+from contract.model import Contract, load_contract
+from reading.errors import UnreadableReport
+from reading.guards import Limits
+from reading.reader import ParsedReport, read_report
+from units.committee import committee_key, infer_level, parse_year, resolve
+from warehouse.raw import RAW_SCHEMA, REGISTRY_TABLES, ensure_schema, insert_rows, sheet_rows
 
 log = logging.getLogger(__name__)
 
 IGNORED_PREFIXES = (".", "~$")
-COMMITTEE_PREFIXES = (
-    "dang bo",
-    "dang uy",
-    "huyen uy",
-    "thanh uy",
-    "thi uy",
-    "huyen",
-    "thi xa",
-    "thanh pho",
-    "quan",
-    "xa",
-    "phuong",
-    "thi tran",
-    "dac khu",
-    "h",
-    "tp",
-    "tx",
-)
-FIRST_COMMUNE_LEVEL_YEAR = 2025
 
 
 class IntakeSettings(Protocol):
-    """What intake needs of the deployment settings (ingestion.config.Settings has it all)."""
+    """What intake needs of the deployment settings (chibo.config.Settings has it all)."""
 
     inbox: Path
     archive: Path
@@ -120,31 +99,6 @@ def archive_copy(path: Path, archive: Path, sha256: str) -> Path:
     return target
 
 
-def committee_key(province: str | None, committee_name: str | None) -> str | None:
-    """Stable slug of a committee: folded province / name without its prefix ("Đảng bộ huyện")."""
-    if not province or not committee_name:
-        return None
-    name = fold(committee_name)
-    stripped = True
-    while stripped:
-        stripped = False
-        for prefix in COMMITTEE_PREFIXES:
-            if name.startswith(prefix + " ") and len(name) > len(prefix) + 1:
-                name = name[len(prefix) + 1 :]
-                stripped = True
-    return f"{fold(province).replace(' ', '-')}/{name.replace(' ', '-')}"
-
-
-def parse_year(text: str | None) -> int | None:
-    return int(text) if text and text.isdigit() else None
-
-
-def infer_level(level: str | None, year: int | None) -> str | None:
-    if level in {"huyen", "xa", "tinh"} or year is None:
-        return level
-    return "xa" if year >= FIRST_COMMUNE_LEVEL_YEAR else "huyen"
-
-
 def next_version(connection: duckdb.DuckDBPyConnection, key: str | None, year: int | None) -> int | None:
     if key is None or year is None:
         return None
@@ -160,29 +114,6 @@ def is_registered(connection: duckdb.DuckDBPyConnection, submission_id: str) -> 
         f"SELECT 1 FROM {RAW_SCHEMA}.submissions WHERE submission_id = ?", [submission_id]
     ).fetchall()
     return bool(rows)
-
-
-def resolve(report: ParsedReport) -> Resolution | None:
-    """The official administrative unit of the submitting committee, valid in the report's year.
-
-    A province-level report (level "tinh": the province's own aggregate) resolves to its province.
-    """
-    year = parse_year(report.info("report_year"))
-    if year is None:
-        return None
-    if report.info("committee_level") == "tinh":
-        unit = resolve_province(report.info("province") or "", year)
-        if unit is not None:
-            return Resolution("resolved", unit, (), None)
-        return Resolution(
-            "unknown", None, (), f"Không tìm thấy tỉnh «{report.info('province')}» trong danh mục năm {year}."
-        )
-    direct = resolve_direct(report.info("province"), report.info("committee_name"), year)
-    if direct is not None:
-        return direct
-    return resolve_committee(
-        report.info("province"), report.info("committee_name"), report.info("committee_code"), year
-    )
 
 
 def submission_record(
@@ -238,28 +169,6 @@ def unreadable_record(
         read_notes=error.detail,
     )
     return record
-
-
-def insert_rows(connection: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, object]]) -> None:
-    if not rows:
-        return
-    frame = pd.DataFrame.from_records(rows)
-    connection.register("incoming_rows", frame)
-    try:
-        connection.execute(f"INSERT INTO {RAW_SCHEMA}.{table} BY NAME SELECT * FROM incoming_rows")
-    finally:
-        connection.unregister("incoming_rows")
-
-
-def sheet_rows(report: ParsedReport, submission_id: str, contract: Contract) -> dict[str, list[dict[str, object]]]:
-    rows_by_table: dict[str, list[dict[str, object]]] = {}
-    for sheet_name, parsed in report.sheets.items():
-        columns = raw_columns(contract.sheet(sheet_name))
-        rows_by_table[sheet_name] = [
-            {"submission_id": submission_id, "sheet_row": row.sheet_row} | {c: row.values.get(c) for c in columns}
-            for row in parsed.rows
-        ]
-    return rows_by_table
 
 
 def sheet_records(report: ParsedReport, submission_id: str) -> list[dict[str, object]]:

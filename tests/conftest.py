@@ -14,8 +14,8 @@ from chibo.local_airflow import prepare_environment  # noqa: E402 - imports no A
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="chibo-airflow-"))
 prepare_environment(_AIRFLOW_HOME)  # AIRFLOW_HOME, dags folder, no examples: before Airflow is imported
 
+from chibo.config import Settings, load_settings  # noqa: E402
 from chibo.smtp_sink import CollectingHandler, smtp_sink  # noqa: E402
-from ingestion.config import Settings, load_settings  # noqa: E402
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from ingestion.samples import muong_khuong_2023
-from ingestion.workbook import csv_texts, write_xlsx
+from contract.workbook import csv_texts, write_xlsx
+from demo.samples import muong_khuong_2023
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from ingestion.admin_units import (
+from units.admin_units import (
     POST_REFORM,
     PRE_REFORM,
     Resolution,
@@ -272,13 +272,13 @@ def test_every_unit_of_the_three_seed_provinces_resolves_by_its_own_name() -> No
 
 
 def _codes_of(province: Unit) -> list[str]:
-    from ingestion.admin_units import _unit_index
+    from units.admin_units import _unit_index
 
     return [unit.code for unit in _unit_index(province.era).by_province[province.code]]
 
 
 def test_catalogue_sizes() -> None:
-    from ingestion.admin_units import _province_index, _unit_index
+    from units.admin_units import _province_index, _unit_index
 
     assert len(_province_index(PRE_REFORM).by_code) == 63
     assert len(_province_index(POST_REFORM).by_code) == 34
@@ -312,7 +312,7 @@ def test_candidates_also_consider_a_prefix_word_that_belongs_to_the_name() -> No
 def test_catalogue_needs_no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     import socket
 
-    from ingestion import admin_units
+    from units import admin_units
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("administrative units must not touch the network")

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from chibo.cli import EXIT_ACCEPTED, EXIT_REJECTED, EXIT_UNREADABLE, format_table, main
-from ingestion.samples import muong_khuong_2023, muong_nhe_2016
-from ingestion.workbook import write_csv_zip, write_xlsx
+from contract.workbook import write_csv_zip, write_xlsx
+from demo.samples import muong_khuong_2023, muong_nhe_2016
 
 
 def test_template_writes_a_workbook_that_reads_back_with_every_sheet(tmp_path: Path, capsys):
@@ -56,7 +56,7 @@ def test_totals_table_uses_vietnamese_number_format():
 
 
 def test_alert_recipients_match_province_whatever_its_spelling():
-    from ingestion.config import load_settings
+    from chibo.config import load_settings
 
     settings = load_settings()
     expected = settings.recipients["Lào Cai"]
@@ -69,7 +69,7 @@ def test_alert_recipients_match_province_whatever_its_spelling():
 def test_history_lists_every_version_with_who_sent_it_and_which_feeds_the_marts(settings, capsys):
     import copy
 
-    from ingestion import nightly
+    from pipeline import nightly
 
     first = muong_khuong_2023()
     write_xlsx(settings.inbox / "lan1.xlsx", first)

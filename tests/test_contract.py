@@ -2,9 +2,9 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from ingestion.contract import fold, load_contract, raw_columns
-from ingestion.contract_docs import DOC_PATH, render
-from ingestion.workbook import KEY_HEADER, write_xlsx
+from contract.docs import DOC_PATH, render
+from contract.model import fold, load_contract, raw_columns
+from contract.workbook import KEY_HEADER, write_xlsx
 
 
 def test_names_are_unique_snake_case_within_each_sheet():
@@ -44,4 +44,4 @@ def test_grade_columns_keep_the_label_as_reported():
 
 
 def test_submission_format_doc_is_generated_from_the_contract():
-    assert DOC_PATH.read_text(encoding="utf-8") == render(), "run: python -m ingestion.contract_docs"
+    assert DOC_PATH.read_text(encoding="utf-8") == render(), "run: python -m contract.docs"

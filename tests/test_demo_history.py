@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from chibo.config import Settings
 from chibo.local_airflow import run_night
 from chibo.smtp_sink import airflow_smtp_connection
-from ingestion.config import Settings
-from ingestion.history_generator import generate_history
-from ingestion.warehouse import connect
+from demo.history_generator import generate_history
+from warehouse.raw import connect
 
 PROVINCES = ["Lào Cai", "Yên Bái", "Điện Biên", "Sơn La"]
 YEARS = list(range(2016, 2027))

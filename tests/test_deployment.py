@@ -7,7 +7,7 @@ import importlib.util
 import subprocess
 from pathlib import Path
 
-from ingestion.config import REPO_ROOT
+from chibo.config import REPO_ROOT
 
 
 def compose_binary() -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from alerts.digest import Problem, ReportItem, Section, compose_alerts
-from ingestion.config import load_settings
+from chibo.config import load_settings
 
 
 def warned_report() -> ReportItem:

@@ -18,11 +18,11 @@ import pendulum
 import pytest
 import yaml
 
+from chibo.config import DEFAULT_CONFIG_PATH, Settings, load_settings
 from chibo.local_airflow import run_night
 from chibo.smtp_sink import CollectingHandler, airflow_smtp_connection
-from ingestion.config import DEFAULT_CONFIG_PATH, Settings, load_settings
-from ingestion.samples import BAO_THANG_2024, MUONG_KHUONG_2023, MUONG_NHE_2016, synthesise_report
-from ingestion.workbook import write_xlsx
+from contract.workbook import write_xlsx
+from demo.samples import BAO_THANG_2024, MUONG_KHUONG_2023, MUONG_NHE_2016, synthesise_report
 from tests.browser import screenshot_text
 
 REPORT_YEAR = 2024  # the last year of district-level committees: the samples are district reports

@@ -6,13 +6,13 @@ import copy
 
 import pytest
 
+from chibo.config import Settings
+from contract.workbook import write_xlsx
+from demo.samples import muong_khuong_2023
 from expectations.validate import validate_pending
-from ingestion.config import Settings
-from ingestion.direct_committees import resolve_direct
 from ingestion.intake import ingest_inbox
-from ingestion.samples import muong_khuong_2023
-from ingestion.warehouse import connect
-from ingestion.workbook import write_xlsx
+from units.direct_committees import resolve_direct
+from warehouse.raw import connect
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The committees expected to report (ingestion/expected.py), units_of_province and the completeness settings."""
+"""The committees expected to report (units/expected.py), units_of_province and the completeness settings."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import duckdb
 import pytest
 
 from alerts.completeness import reminder_due
-from ingestion.admin_units import units_of_province
-from ingestion.config import Completeness, Settings, load_settings, parse_completeness
-from ingestion.expected import EXPECTED_COLUMNS, expected_rows, write_expected
+from chibo.config import Completeness, Settings, load_settings, parse_completeness
+from units.admin_units import units_of_province
+from units.expected import EXPECTED_COLUMNS, expected_rows, write_expected
 
 LAO_CAI_DISTRICTS = {
     "Lào Cai",

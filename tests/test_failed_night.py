@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from chibo.config import Settings
 from chibo.local_airflow import run_night
 from chibo.smtp_sink import airflow_smtp_connection
-from ingestion.config import Settings
 
 
 def test_a_failed_night_emails_the_operators(

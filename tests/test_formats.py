@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.errors import UnreadableReport
-from ingestion.reader import read_report
+from reading.errors import UnreadableReport
+from reading.reader import read_report
 
 FIXTURES = Path(__file__).parent / "fixtures" / "formats"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))

@@ -9,13 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from expectations.history import MODIFIED_Z_THRESHOLD, modified_z, roll_forward
-from expectations.validate import validate_report
-from ingestion import nightly
-from ingestion.admin_units import units_of_province
-from ingestion.config import Settings
-from ingestion.contract import load_contract
-from ingestion.history_generator import (
+from chibo.config import Settings
+from contract.model import load_contract
+from contract.workbook import write_xlsx
+from demo.history_generator import (
     FLOW_FIELDS,
     SON_LA_2019,
     GeneratedReport,
@@ -24,10 +21,13 @@ from ingestion.history_generator import (
     history_reports,
     parse_years,
 )
-from ingestion.reader import read_report
-from ingestion.samples import muong_khuong_2023
-from ingestion.warehouse import connect
-from ingestion.workbook import write_xlsx
+from demo.samples import muong_khuong_2023
+from expectations.history import MODIFIED_Z_THRESHOLD, modified_z, roll_forward
+from expectations.validate import validate_report
+from pipeline import nightly
+from reading.reader import read_report
+from units.admin_units import units_of_province
+from warehouse.raw import connect
 
 DEMO_PROVINCES = ("Lào Cai", "Yên Bái", "Điện Biên", "Sơn La")
 DEMO_YEARS = list(range(2016, 2027))

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from chibo.config import Settings
+from contract.workbook import write_xlsx
+from demo.samples import MUONG_KHUONG_2023, synthesise_report
 from expectations.history import modified_z, roll_forward
 from expectations.validate import validate_pending, validate_report
-from ingestion.config import Settings
 from ingestion.intake import ingest_inbox
-from ingestion.reader import read_report
-from ingestion.samples import MUONG_KHUONG_2023, synthesise_report
-from ingestion.warehouse import connect
-from ingestion.workbook import write_xlsx
+from reading.reader import read_report
+from warehouse.raw import connect
 
 HISTORY = {2019: 3650, 2020: 3700, 2021: 3690, 2022: 3760}  # members at year end, as accepted earlier
 

@@ -12,16 +12,16 @@ from pathlib import Path
 import pytest
 
 from alerts.digest import compose_alerts, unsent_reports
+from chibo.config import Settings
+from contract.workbook import write_xlsx
+from demo.samples import muong_khuong_2023
 from expectations.validate import validate_pending
-from ingestion.config import Settings
-from ingestion.errors import UnreadableReport
-from ingestion.guards import Limits
 from ingestion.intake import fingerprint, ingest_inbox
-from ingestion.reader import read_report
-from ingestion.samples import muong_khuong_2023
-from ingestion.warehouse import connect
-from ingestion.workbook import write_xlsx
+from reading.errors import UnreadableReport
+from reading.guards import Limits
+from reading.reader import read_report
 from tests.hostile_corpus import CORPUS, write_corpus
+from warehouse.raw import connect
 
 UNREADABLE = [case for case in CORPUS if not case.readable]
 
@@ -117,7 +117,7 @@ def test_a_file_still_being_copied_is_left_for_the_next_run(settings: Settings, 
 
 
 def test_the_submission_format_doc_lists_every_refusal_message():
-    from ingestion.contract_docs import DOC_PATH
+    from contract.docs import DOC_PATH
 
     document = DOC_PATH.read_text(encoding="utf-8")
     for case in UNREADABLE:

@@ -6,18 +6,19 @@ import hashlib
 import json
 from pathlib import Path
 
-from expectations.validate import validate_pending
-from ingestion.config import Settings
-from ingestion.intake import committee_key, ingest_inbox
-from ingestion.samples import (
+from chibo.config import Settings
+from contract.workbook import write_xlsx
+from demo.samples import (
     MUONG_NHE_2016_OFF_BY_TWO_ORG,
     SAMPLE_REPORTS,
     UNREADABLE_FILE_NAME,
     muong_khuong_2023,
     write_sample_inbox,
 )
-from ingestion.warehouse import connect
-from ingestion.workbook import write_xlsx
+from expectations.validate import validate_pending
+from ingestion.intake import ingest_inbox
+from units.committee import committee_key
+from warehouse.raw import connect
 
 
 def digest(path: Path) -> str:

@@ -1,6 +1,6 @@
 """Legacy Vietnamese font text (TCVN3 / VNI) is detected and repaired; ordinary text is left alone.
 
-The encoders below are test helpers written independently of ``ingestion.legacy_text``: TCVN3 as two
+The encoders below are test helpers written independently of ``reading.legacy_text``: TCVN3 as two
 parallel literal strings, VNI from the Unicode decomposition of each letter.
 """
 
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingestion.legacy_text import (
+from reading.legacy_text import (
     TCVN3_TABLE,
     VNI_TABLE,
     decode_tcvn3,

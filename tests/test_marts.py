@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import copy
 
-from ingestion import nightly
-from ingestion.config import Settings
-from ingestion.samples import muong_khuong_2023
-from ingestion.warehouse import connect
-from ingestion.workbook import write_xlsx
+from chibo.config import Settings
+from contract.workbook import write_xlsx
+from demo.samples import muong_khuong_2023
+from pipeline import nightly
+from warehouse.raw import connect
 
 
 def members_row(settings: Settings, org_code: str) -> tuple:

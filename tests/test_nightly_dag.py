@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from chibo.config import Settings
 from chibo.local_airflow import run_night
 from chibo.smtp_sink import airflow_smtp_connection
-from ingestion.config import Settings
-from ingestion.samples import UNREADABLE_FILE_NAME, write_sample_inbox
-from ingestion.warehouse import connect
+from demo.samples import UNREADABLE_FILE_NAME, write_sample_inbox
+from warehouse.raw import connect
 
 MARTS = [
     "dim_committee",

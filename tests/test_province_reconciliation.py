@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from chibo.config import Settings
+from contract.workbook import write_xlsx
 from expectations.validate import validate_pending
-from ingestion.admin_units import units_of_province
-from ingestion.config import Settings
 from ingestion.intake import ingest_inbox
-from ingestion.warehouse import connect
-from ingestion.workbook import write_xlsx
+from units.admin_units import units_of_province
+from warehouse.raw import connect
 
 PUBLISHED = {"orgs_party_committee": 356, "orgs_grassroots_branch": 252, "branches_total": 4429, "members_total": 85651}
 

@@ -1,4 +1,4 @@
-"""The analysts' snapshot (ingestion/publish.py): only the marts, Parquet per year, dbt docs, switched
+"""The analysts' snapshot (pipeline/publish.py): only the marts, Parquet per year, dbt docs, switched
 atomically so that an open read-only connection never meets a lock and keeps its snapshot."""
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion import nightly
-from ingestion.config import REPO_ROOT, Settings, load_settings
-from ingestion.publish import SNAPSHOT_FILE, current_snapshot, publish_snapshot
-from ingestion.samples import bao_thang_2024, muong_khuong_2023, si_ma_cai_2024, write_sample_inbox
-from ingestion.warehouse import connect
-from ingestion.workbook import write_xlsx
+from chibo.config import REPO_ROOT, Settings, load_settings
+from contract.workbook import write_xlsx
+from demo.samples import bao_thang_2024, muong_khuong_2023, si_ma_cai_2024, write_sample_inbox
+from pipeline import nightly
+from pipeline.publish import SNAPSHOT_FILE, current_snapshot, publish_snapshot
+from warehouse.raw import connect
 
 ANALYST_GUIDE = REPO_ROOT / "docs" / "analyst-guide.md"
 QUERY_BLOCK = re.compile(r"<!-- query: (?P<name>[\w-]+) -->\s*```sql\n(?P<sql>.*?)```", re.DOTALL)
@@ -170,7 +170,7 @@ def test_an_open_read_only_connection_keeps_its_snapshot_through_a_whole_night(
     bao_thang = seen["before"]
     write_xlsx(settings.inbox / "si_ma_cai_2024.xlsx", si_ma_cai_2024())  # the next night has another report
 
-    import ingestion.publish as publish
+    import pipeline.publish as publish
 
     copy_marts = publish.copy_marts
 

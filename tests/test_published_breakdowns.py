@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from contract.workbook import write_xlsx
 from expectations.catalogue_docs import DOC_PATH, render
 from expectations.validate import validate_report
-from ingestion.reader import read_report
-from ingestion.workbook import write_xlsx
+from reading.reader import read_report
 
 
 def validate(tmp_path: Path, report: dict):

@@ -5,13 +5,13 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+from chibo.config import Settings
+from contract.workbook import write_xlsx
+from demo.samples import muong_khuong_2023
 from expectations.rules import all_rules
 from expectations.validate import validate_pending
-from ingestion.config import Settings
 from ingestion.intake import ingest_inbox
-from ingestion.samples import muong_khuong_2023
-from ingestion.warehouse import connect
-from ingestion.workbook import write_xlsx
+from warehouse.raw import connect
 
 
 def too_many_excellent(report: dict) -> dict:
@@ -67,7 +67,7 @@ def test_each_finding_links_to_its_data_docs_page(settings: Settings):
 
 
 def test_fct_data_quality_shows_which_rules_fail_per_province_and_year(settings: Settings):
-    from ingestion import nightly
+    from pipeline import nightly
 
     write_xlsx(settings.inbox / "warned.xlsx", too_many_excellent(muong_khuong_2023()))
     clean = muong_khuong_2023()

@@ -2,8 +2,10 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.contract import load_contract
-from ingestion.reader import (
+from contract.model import load_contract
+from contract.workbook import write_csv_folder, write_csv_zip, write_xlsx
+from demo.samples import muong_khuong_2023
+from reading.reader import (
     UnreadableReport,
     normalise_boolean,
     normalise_decimal,
@@ -11,8 +13,6 @@ from ingestion.reader import (
     normalise_value,
     read_report,
 )
-from ingestion.samples import muong_khuong_2023
-from ingestion.workbook import write_csv_folder, write_csv_zip, write_xlsx
 
 
 @pytest.mark.parametrize(
@@ -132,7 +132,7 @@ def test_a_workbook_without_any_contract_sheet_is_unreadable(tmp_path: Path):
 
 
 def test_legacy_font_text_in_cells_is_converted_and_noted(tmp_path: Path):
-    from ingestion.legacy_text import TCVN3_TABLE, VNI_TABLE
+    from reading.legacy_text import TCVN3_TABLE, VNI_TABLE
 
     def encode(text: str, table: dict[str, str]) -> str:
         reverse = {unicode: legacy for legacy, unicode in table.items()}

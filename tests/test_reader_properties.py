@@ -10,10 +10,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingestion.errors import ChiboError
-from ingestion.reader import read_report
-from ingestion.samples import muong_khuong_2023
-from ingestion.workbook import write_csv_zip, write_xlsx
+from contract.workbook import write_csv_zip, write_xlsx
+from demo.samples import muong_khuong_2023
+from reading.errors import ChiboError
+from reading.reader import read_report
 
 FIXTURES = Path(__file__).parent / "fixtures" / "formats"
 SUFFIXES = [".xlsx", ".xlsm", ".xls", ".ods", ".zip", ".csv"]

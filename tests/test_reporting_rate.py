@@ -16,12 +16,12 @@ from alerts.completeness import (
     expected_count,
     missing_and_late,
 )
-from ingestion import nightly
-from ingestion.config import Settings, load_settings
-from ingestion.expected import write_expected
-from ingestion.samples import muong_khuong_2023
-from ingestion.warehouse import connect
-from ingestion.workbook import write_xlsx
+from chibo.config import Settings, load_settings
+from contract.workbook import write_xlsx
+from demo.samples import muong_khuong_2023
+from pipeline import nightly
+from units.expected import write_expected
+from warehouse.raw import connect
 
 
 def report_of(province: str, committee_name: str, committee_code: str) -> dict[str, Any]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import copy
 
-from ingestion import nightly
-from ingestion.admin_dimension import write_admin_reference
-from ingestion.config import Settings
-from ingestion.samples import muong_khuong_2023
-from ingestion.warehouse import connect
-from ingestion.workbook import write_xlsx
+from chibo.config import Settings
+from contract.workbook import write_xlsx
+from demo.samples import muong_khuong_2023
+from pipeline import nightly
+from units.admin_dimension import write_admin_reference
+from warehouse.raw import connect
 
 YEN_BAI_DISTRICT = ("Đảng bộ huyện Lục Yên", "135")
 

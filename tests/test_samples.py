@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from ingestion.contract import load_contract
-from ingestion.samples import (
+from contract.model import load_contract
+from contract.workbook import KEY_HEADER, VALUE_HEADER
+from demo.samples import (
     BAO_THANG_2024,
     MUONG_KHUONG_2023,
     MUONG_NHE_2016,
@@ -35,7 +36,6 @@ from ingestion.samples import (
     synthesise_report,
     write_sample_inbox,
 )
-from ingestion.workbook import KEY_HEADER, VALUE_HEADER
 
 Finding = tuple[str, str, str]  # (sheet, org_code / branch_code / field, field)
 VILLAGE_KINDS = ("thon", "to_dan_pho")

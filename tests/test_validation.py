@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
+from contract.workbook import write_xlsx
+from demo.samples import SAMPLE_REPORTS, muong_khuong_2023
 from expectations.rules import all_rules
 from expectations.validate import validate_report
-from ingestion.reader import read_report
-from ingestion.samples import SAMPLE_REPORTS, muong_khuong_2023
-from ingestion.workbook import write_xlsx
+from reading.reader import read_report
 
 Report = dict[str, Any]
 RULES = {rule.rule_id: rule for rule in all_rules()}
@@ -258,7 +258,7 @@ def test_a_warning_only_report_is_accepted_and_keeps_its_warnings(tmp_path: Path
 
 
 def test_an_old_scale_year_accepts_its_own_grades_only(tmp_path: Path):
-    from ingestion.samples import muong_nhe_2016
+    from demo.samples import muong_nhe_2016
 
     outcome = validate(tmp_path, muong_nhe_2016())
     assert not [f for f in outcome.findings if f.rule_id.endswith(".theo_nam")]  # TSVM is right in 2016

@@ -1,5 +1,5 @@
 {#- A name compared without case, diacritics, spacing or punctuation, and without a leading "Tỉnh" /
-    "Thành phố" / "TP.": 'Tỉnh  Lào Cai' → 'laocai' (like ingestion.admin_units.folded_key for a province).
+    "Thành phố" / "TP.": 'Tỉnh  Lào Cai' → 'laocai' (like units.admin_units.folded_key for a province).
     strip_accents leaves đ alone, so it is replaced first. -#}
 {% macro folded_province_name(column) -%}
     regexp_replace(

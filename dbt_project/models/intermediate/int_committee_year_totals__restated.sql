@@ -48,7 +48,7 @@ committees as (
 
     select
         committee_totals.*,
-        -- reports up to the 2024 round describe pre-reform units (ingestion.admin_units.era_for_year)
+        -- reports up to the 2024 round describe pre-reform units (units.admin_units.era_for_year)
         case when committee_totals.report_year >= 2025 then '2025+' else 'pre-2025' end as report_era,
         case
             when regexp_matches(committee_totals.committee_key, '^(pre-2025|2025\+):[0-9]{2}:')

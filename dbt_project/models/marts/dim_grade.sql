@@ -1,5 +1,5 @@
 -- Grade codes (xếp loại) of both evaluation scales, with the harmonised grade on the 2018+ scale
--- (documented mapping in ingestion/contract.yaml; harmonisation_exact is false where scales differ).
+-- (documented mapping in contract/contract.yaml; harmonisation_exact is false where scales differ).
 
 with
 

@@ -17,7 +17,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ingestion.contract import Contract, Sheet, load_contract
+from contract.model import Contract, Sheet, load_contract
 
 KEY_HEADER = "Chỉ tiêu"
 VALUE_HEADER = "Giá trị"

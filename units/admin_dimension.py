@@ -34,7 +34,7 @@ from typing import Final
 
 import duckdb
 
-from ingestion.admin_units import (
+from units.admin_units import (
     FIRST_POST_REFORM_YEAR,
     POST_REFORM,
     PRE_REFORM,
@@ -43,7 +43,7 @@ from ingestion.admin_units import (
     resolve_province,
     units_of_province,
 )
-from ingestion.warehouse import RAW_SCHEMA
+from warehouse.raw import RAW_SCHEMA
 
 ADMIN_UNITS_TABLE: Final = "ref_admin_units"
 PROVINCE_CROSSWALK_TABLE: Final = "ref_province_crosswalk"

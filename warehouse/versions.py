@@ -7,8 +7,8 @@ from datetime import datetime
 
 import duckdb
 
-from ingestion.contract import fold
-from ingestion.warehouse import RAW_SCHEMA
+from contract.model import fold
+from warehouse.raw import RAW_SCHEMA
 
 
 @dataclass(frozen=True)

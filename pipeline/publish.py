@@ -37,7 +37,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.config import Settings
+from chibo.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def publish_snapshot(settings: Settings, run_id: str, docs: bool = True, now: da
     building.mkdir()
     try:
         if docs:
-            from ingestion.dbt_docs import dbt_docs
+            from pipeline.dbt_docs import dbt_docs
 
             dbt_docs(settings.warehouse, settings.work_dir, building / DOCS_DIR)
         marts = copy_marts(settings.warehouse, building / SNAPSHOT_FILE)

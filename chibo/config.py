@@ -11,8 +11,8 @@ from typing import Any
 
 import yaml
 
-from ingestion.contract import fold
-from ingestion.guards import Limits
+from contract.model import fold
+from reading.guards import Limits
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = REPO_ROOT / "chibo.yaml"
@@ -82,7 +82,7 @@ class Settings:
     data_docs: Path
     warehouse: Path
     work_dir: Path
-    publish: Path  # the analysts' snapshot: chibo.duckdb, parquet/, docs/ (ingestion/publish.py)
+    publish: Path  # the analysts' snapshot: chibo.duckdb, parquet/, docs/ (pipeline/publish.py)
     smtp_conn_id: str
     mail_from: str
     recipients: Mapping[str, tuple[str, ...]]

@@ -4,7 +4,7 @@ For each requested province and year it writes one report per committee expected
 2024 round the districts of the (pre-reform) province, from the 2025 round the commune-level units of
 the post-reform province it became part of (Yên Bái 2025 is written as part of the new Lào Cai, once).
 Older years are aggregate-only (``thong_tin`` + ``tong_hop``), recent years detailed through
-:func:`ingestion.samples.synthesise_report`.
+:func:`demo.samples.synthesise_report`.
 
 Each committee gets a profile (its communes, size, structure and yearly rates) drawn from a
 ``random.Random`` seeded with the seed and the committee's unit key, and a member series built from an
@@ -44,9 +44,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from ingestion.admin_units import FIRST_POST_REFORM_YEAR, Unit, folded_key, resolve_province, units_of_province
-from ingestion.contract import fold, load_contract
-from ingestion.samples import (
+from contract.model import fold, load_contract
+from contract.workbook import write_csv_zip, write_xlsx
+from demo.samples import (
     BAO_THANG_2024,
     MUONG_KHUONG_2023,
     MUONG_NHE_2016,
@@ -57,7 +57,7 @@ from ingestion.samples import (
     apportion,
     synthesise_report,
 )
-from ingestion.workbook import write_csv_zip, write_xlsx
+from units.admin_units import FIRST_POST_REFORM_YEAR, Unit, folded_key, resolve_province, units_of_province
 
 Level = Literal["huyen", "xa"]
 Format = Literal["xlsx", "zip"]
@@ -1037,7 +1037,7 @@ def parse_years(text: str) -> list[int]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ingestion.history_generator", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m demo.history_generator", description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
     parser.add_argument("--provinces", default="Lào Cai,Yên Bái,Điện Biên,Sơn La")
     parser.add_argument("--years", default="2016-2026", type=parse_years)

@@ -2,7 +2,7 @@
 
 The catalog is read from the warehouse, so this runs while the night holds the DuckDB slot (the
 ``publish`` task, right after ``dbt_build``), and dbt-duckdb's DuckDB instance is closed afterwards
-like ``ingestion.transform.dbt_build`` does.
+like ``pipeline.dbt_runner.dbt_build`` does.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
-from ingestion.transform import DBT_PROJECT_DIR, release_duckdb
+from pipeline.dbt_runner import DBT_PROJECT_DIR, release_duckdb
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
+import pandas as pd
 
-from ingestion.contract import Contract, load_contract, raw_columns
+from contract.model import Contract, load_contract, raw_columns
+
+if TYPE_CHECKING:
+    from reading.reader import ParsedReport
 
 RAW_SCHEMA = "raw"
 
@@ -131,3 +136,25 @@ def ensure_schema(connection: duckdb.DuckDBPyConnection, contract: Contract | No
         f"INSERT INTO {RAW_SCHEMA}.ref_grades VALUES (?, ?, ?, ?, ?, ?)",
         [(g.code, g.label, g.rank, g.scale, g.harmonised, g.exact) for g in contract.grades],
     )
+
+
+def insert_rows(connection: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, object]]) -> None:
+    if not rows:
+        return
+    frame = pd.DataFrame.from_records(rows)
+    connection.register("incoming_rows", frame)
+    try:
+        connection.execute(f"INSERT INTO {RAW_SCHEMA}.{table} BY NAME SELECT * FROM incoming_rows")
+    finally:
+        connection.unregister("incoming_rows")
+
+
+def sheet_rows(report: ParsedReport, submission_id: str, contract: Contract) -> dict[str, list[dict[str, object]]]:
+    rows_by_table: dict[str, list[dict[str, object]]] = {}
+    for sheet_name, parsed in report.sheets.items():
+        columns = raw_columns(contract.sheet(sheet_name))
+        rows_by_table[sheet_name] = [
+            {"submission_id": submission_id, "sheet_row": row.sheet_row} | {c: row.values.get(c) for c in columns}
+            for row in parsed.rows
+        ]
+    return rows_by_table

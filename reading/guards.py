@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from ingestion.errors import UnreadableReport
+from reading.errors import UnreadableReport
 
 FileKind = Literal["ooxml", "ods", "xls", "csv_zip", "csv", "csv_folder"]
 

@@ -26,8 +26,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from ingestion.contract import fold, load_contract
-from ingestion.workbook import write_csv_zip, write_xlsx
+from contract.model import fold, load_contract
+from contract.workbook import write_csv_zip, write_xlsx
 
 Report = dict[str, Any]
 Row = dict[str, Any]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from ingestion.admin_units import Resolution, Unit, era_for_year, resolve_province
-from ingestion.contract import fold
+from contract.model import fold
+from units.admin_units import Resolution, Unit, era_for_year, resolve_province
 
 REGISTRY_PATH = Path(__file__).with_name("direct_committees.yaml")
 COMMITTEE_WORDS = ("dang bo ", "dang uy ")

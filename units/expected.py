@@ -15,9 +15,9 @@ from typing import Final
 
 import duckdb
 
-from ingestion.admin_units import FIRST_POST_REFORM_YEAR, Unit, resolve_province, units_of_province
-from ingestion.config import Completeness, Settings
-from ingestion.warehouse import RAW_SCHEMA
+from chibo.config import Completeness, Settings
+from units.admin_units import FIRST_POST_REFORM_YEAR, Unit, resolve_province, units_of_province
+from warehouse.raw import RAW_SCHEMA
 
 log = logging.getLogger(__name__)
 

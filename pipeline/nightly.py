@@ -11,11 +11,11 @@ from dataclasses import asdict
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from ingestion.admin_dimension import write_admin_reference
-from ingestion.config import Settings
-from ingestion.expected import refresh_expected
+from chibo.config import Settings
 from ingestion.intake import discover, ingest_inbox
-from ingestion.warehouse import connect
+from units.admin_dimension import write_admin_reference
+from units.expected import refresh_expected
+from warehouse.raw import connect
 
 log = logging.getLogger(__name__)
 VIETNAM = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
@@ -46,7 +46,7 @@ def validate(settings: Settings, run_id: str) -> dict[str, str]:
 
 
 def build_marts(settings: Settings) -> dict[str, int]:
-    from ingestion.transform import dbt_build
+    from pipeline.dbt_runner import dbt_build
 
     summary = dbt_build(settings.warehouse, settings.work_dir)
     return asdict(summary)

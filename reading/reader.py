@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import ParseError
 
-from ingestion.contract import Contract, Field, Sheet, fold, load_contract
-from ingestion.errors import UnreadableReport
-from ingestion.guards import Limits, sniff
-from ingestion.legacy_text import repair_text
+from contract.model import Contract, Field, Sheet, fold, load_contract
+from reading.errors import UnreadableReport
+from reading.guards import Limits, sniff
+from reading.legacy_text import repair_text
 
 __all__ = ["ParsedReport", "ParsedRow", "ParsedSheet", "UnreadableReport", "read_report"]
 

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingestion.config import REPO_ROOT
+from chibo.config import REPO_ROOT
 
 log = logging.getLogger(__name__)
 

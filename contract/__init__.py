@@ -1,0 +1,1 @@
+"""The submission contract: what a report holds, the single source of truth (contract.yaml)."""

@@ -1,0 +1,1 @@
+"""Reading report files: guards against hostile files, the workbook/CSV reader, legacy Vietnamese encodings."""

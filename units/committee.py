@@ -1,0 +1,81 @@
+"""Who submitted a report: the official unit of its committee in the report's year, or a fallback slug.
+
+Shared by intake (which registers the key) and validation (which checks a file before it is registered).
+"""
+
+from __future__ import annotations
+
+from contract.model import fold
+from reading.reader import ParsedReport
+from units.admin_units import Resolution, resolve_committee, resolve_province
+from units.direct_committees import resolve_direct
+
+COMMITTEE_PREFIXES = (
+    "dang bo",
+    "dang uy",
+    "huyen uy",
+    "thanh uy",
+    "thi uy",
+    "huyen",
+    "thi xa",
+    "thanh pho",
+    "quan",
+    "xa",
+    "phuong",
+    "thi tran",
+    "dac khu",
+    "h",
+    "tp",
+    "tx",
+)
+
+
+FIRST_COMMUNE_LEVEL_YEAR = 2025
+
+
+def committee_key(province: str | None, committee_name: str | None) -> str | None:
+    """Stable slug of a committee: folded province / name without its prefix ("Đảng bộ huyện")."""
+    if not province or not committee_name:
+        return None
+    name = fold(committee_name)
+    stripped = True
+    while stripped:
+        stripped = False
+        for prefix in COMMITTEE_PREFIXES:
+            if name.startswith(prefix + " ") and len(name) > len(prefix) + 1:
+                name = name[len(prefix) + 1 :]
+                stripped = True
+    return f"{fold(province).replace(' ', '-')}/{name.replace(' ', '-')}"
+
+
+def parse_year(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() else None
+
+
+def infer_level(level: str | None, year: int | None) -> str | None:
+    if level in {"huyen", "xa", "tinh"} or year is None:
+        return level
+    return "xa" if year >= FIRST_COMMUNE_LEVEL_YEAR else "huyen"
+
+
+def resolve(report: ParsedReport) -> Resolution | None:
+    """The official administrative unit of the submitting committee, valid in the report's year.
+
+    A province-level report (level "tinh": the province's own aggregate) resolves to its province.
+    """
+    year = parse_year(report.info("report_year"))
+    if year is None:
+        return None
+    if report.info("committee_level") == "tinh":
+        unit = resolve_province(report.info("province") or "", year)
+        if unit is not None:
+            return Resolution("resolved", unit, (), None)
+        return Resolution(
+            "unknown", None, (), f"Không tìm thấy tỉnh «{report.info('province')}» trong danh mục năm {year}."
+        )
+    direct = resolve_direct(report.info("province"), report.info("committee_name"), year)
+    if direct is not None:
+        return direct
+    return resolve_committee(
+        report.info("province"), report.info("committee_name"), report.info("committee_code"), year
+    )
