@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from typing import Final
 
@@ -38,6 +38,7 @@ from units.admin_units import (
     FIRST_POST_REFORM_YEAR,
     POST_REFORM,
     PRE_REFORM,
+    REFORM_DAY,
     Era,
     Unit,
     resolve_province,
@@ -49,8 +50,7 @@ ADMIN_UNITS_TABLE: Final = "ref_admin_units"
 PROVINCE_CROSSWALK_TABLE: Final = "ref_province_crosswalk"
 DISTRICT_CROSSWALK_TABLE: Final = "ref_district_crosswalk"
 
-REFORM_DAY: Final = date(2025, 7, 1)  # Resolution 202/2025/QH15 takes effect
-LAST_PRE_REFORM_DAY: Final = date(2025, 6, 30)
+LAST_PRE_REFORM_DAY: Final = REFORM_DAY - timedelta(days=1)
 PRE_REFORM_VALID_FROM: Final[date | None] = None  # unknown: the package only holds the final pre-reform snapshot
 
 _YEAR_OF_ERA: Final[Mapping[Era, int]] = {PRE_REFORM: FIRST_POST_REFORM_YEAR - 1, POST_REFORM: FIRST_POST_REFORM_YEAR}

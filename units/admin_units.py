@@ -19,6 +19,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from difflib import SequenceMatcher
 from functools import cache
 from typing import Final, Literal
@@ -29,7 +30,9 @@ Status = Literal["resolved", "unknown", "ambiguous"]
 
 PRE_REFORM: Final[Era] = "pre-2025"
 POST_REFORM: Final[Era] = "2025+"
-FIRST_POST_REFORM_YEAR: Final = 2025
+REFORM_DAY: Final = date(2025, 7, 1)  # Resolution 202/2025/QH15 takes effect: the one definition of the reform
+# Reports describe the units as at 31 December: from the round of the reform's year on, the new units.
+FIRST_POST_REFORM_YEAR: Final = REFORM_DAY.year
 MAX_CANDIDATES: Final = 5
 _MIN_SIMILARITY_NATIONWIDE: Final = 0.5  # within a province the closest units are listed whatever their score
 

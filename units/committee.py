@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from contract.model import fold
 from reading.reader import ParsedReport
-from units.admin_units import Resolution, resolve_committee, resolve_province
+from units.admin_units import FIRST_POST_REFORM_YEAR, Resolution, resolve_committee, resolve_province
 from units.direct_committees import resolve_direct
 
 COMMITTEE_PREFIXES = (
@@ -30,7 +30,7 @@ COMMITTEE_PREFIXES = (
 )
 
 
-FIRST_COMMUNE_LEVEL_YEAR = 2025
+FIRST_COMMUNE_LEVEL_YEAR = FIRST_POST_REFORM_YEAR  # district committees were dissolved by the reform
 
 
 def committee_key(province: str | None, committee_name: str | None) -> str | None:

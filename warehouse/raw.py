@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 
 from contract.model import Contract, load_contract, raw_columns
+from warehouse.reference import write_reference
 
 if TYPE_CHECKING:
     from reading.reader import ParsedReport
@@ -120,7 +121,7 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
 
 
 def ensure_schema(connection: duckdb.DuckDBPyConnection, contract: Contract | None = None) -> None:
-    """Create the raw tables, add columns the contract gained since, refresh the grade reference."""
+    """Create the raw tables, add columns the contract gained since, refresh the reference tables."""
     contract = contract or load_contract()
     connection.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
     for table, columns in all_tables(contract).items():
@@ -128,14 +129,7 @@ def ensure_schema(connection: duckdb.DuckDBPyConnection, contract: Contract | No
         connection.execute(f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{table} ({definition})")
         for name, kind in columns.items():
             connection.execute(f'ALTER TABLE {RAW_SCHEMA}.{table} ADD COLUMN IF NOT EXISTS "{name}" {kind}')
-    connection.execute(
-        f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.ref_grades "
-        "(code VARCHAR, label VARCHAR, rank INTEGER, scale VARCHAR, harmonised VARCHAR, harmonisation_exact BOOLEAN)"
-    )
-    connection.executemany(
-        f"INSERT INTO {RAW_SCHEMA}.ref_grades VALUES (?, ?, ?, ?, ?, ?)",
-        [(g.code, g.label, g.rank, g.scale, g.harmonised, g.exact) for g in contract.grades],
-    )
+    write_reference(connection, RAW_SCHEMA, contract)
 
 
 def insert_rows(connection: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, object]]) -> None:

@@ -1,16 +1,18 @@
-{#- The evaluation rule in force for a reporting year (see docs/domain glossary). -#}
+{#- The grading rule in force for a report year: read from the contract's export (raw.ref_grading_rules),
+    never restated here. -#}
 {% macro grading_rule(year_column) -%}
-    case
-        when {{ year_column }} between 2008 and 2017 then 'HD-20/27'
-        when {{ year_column }} between 2018 and 2024 then 'QD-132/124'
-        when {{ year_column }} >= 2025 then 'QD-366'
-    end
+    (
+        select grading_rules.grading_rule
+        from {{ ref('stg_raw__grading_rules') }} as grading_rules
+        where {{ year_column }} between grading_rules.first_year and grading_rules.last_year
+    )
 {%- endmacro %}
 
-{#- The organisation grade scale of a reporting year, as in ref_grades.scale. -#}
-{% macro grade_scale(year_column) -%}
-    case
-        when {{ year_column }} between 2008 and 2017 then '2008-2017'
-        when {{ year_column }} >= 2018 then '2018+'
-    end
+{#- The administrative era of a report year (raw.ref_eras, from units.admin_units.REFORM_DAY). -#}
+{% macro report_era(year_column) -%}
+    (
+        select eras.era
+        from {{ ref('stg_raw__eras') }} as eras
+        where {{ year_column }} between coalesce(eras.first_report_year, 0) and eras.last_report_year
+    )
 {%- endmacro %}

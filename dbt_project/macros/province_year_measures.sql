@@ -34,6 +34,6 @@
     {{ return([
         'orgs_total', 'orgs_party_committee', 'orgs_grassroots_branch', 'branches_total', 'members_total',
         'members_official', 'members_probationary', 'admitted', 'orgs_htxsnv', 'orgs_httnv', 'orgs_htnv',
-        'orgs_khtnv', 'villages_total', 'villages_with_branch', 'village_branches', 'village_branches_with_committee'
+        'orgs_khtnv', 'orgs_tsvm', 'orgs_yeu_kem', 'villages_total', 'villages_with_branch', 'village_branches', 'village_branches_with_committee'
     ]) }}
 {%- endmacro %}

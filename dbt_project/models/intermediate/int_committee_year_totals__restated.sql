@@ -2,8 +2,10 @@
 -- province. How each row finds its current province (restated_by), first match wins:
 --   unit_key             the committee_key is an administrative unit (pre-2025 district or province,
 --                        2025+ commune or province): through the crosswalks, a 2025+ unit to its own province
---   province_code_in_key the key names a province code of an era ('pre-2025:14:direct:quan-su': a committee
---                        directly under the province that is not an administrative unit)
+--   province_code        the province code intake resolved (raw.submissions.province_code) in the report
+--                        year's era: a committee directly under the province that is not an administrative
+--                        unit ('pre-2025:direct:14:quan-su'). Keys are never parsed here: their format is
+--                        Python's (units.admin_units.Unit.key, units.direct_committees)
 --   province_name        the province as reported (official short name, or as written for a committee that
 --                        could not be resolved, e.g. 'lao-cai/xyz'), folded, in the report year's era first
 --   unmapped             none of these: current_province_* are null
@@ -48,16 +50,22 @@ committees as (
 
     select
         committee_totals.*,
-        -- reports up to the 2024 round describe pre-reform units (units.admin_units.era_for_year)
-        case when committee_totals.report_year >= 2025 then '2025+' else 'pre-2025' end as report_era,
-        case
-            when regexp_matches(committee_totals.committee_key, '^(pre-2025|2025\+):[0-9]{2}:')
-                then regexp_extract(committee_totals.committee_key, '^(pre-2025|2025\+):', 1)
-                    || ':province:'
-                    || regexp_extract(committee_totals.committee_key, '^(?:pre-2025|2025\+):([0-9]{2}):', 1)
-        end as key_province_key,
+        {{ report_era('committee_totals.report_year') }} as report_era,
         {{ folded_province_name('committee_totals.province') }} as folded_province
     from committee_totals
+
+),
+
+code_matches as (
+
+    select
+        committees.committee_year_id,
+        admin_units.unit_key
+    from committees
+    inner join admin_units
+        on admin_units.level = 'province'
+        and admin_units.era = committees.report_era
+        and admin_units.code = committees.province_code
 
 ),
 
@@ -84,7 +92,7 @@ restated as (
         committees.*,
         case
             when by_unit.unit_key is not null then 'unit_key'
-            when by_key_province.unit_key is not null then 'province_code_in_key'
+            when by_key_province.unit_key is not null then 'province_code'
             when name_matches.committee_year_id is not null then 'province_name'
             else 'unmapped'
         end as restated_by,
@@ -100,8 +108,10 @@ restated as (
     from committees
     left join unit_provinces as by_unit
         on committees.committee_key = by_unit.unit_key
+    left join code_matches
+        on committees.committee_year_id = code_matches.committee_year_id
     left join unit_provinces as by_key_province
-        on committees.key_province_key = by_key_province.unit_key
+        on code_matches.unit_key = by_key_province.unit_key
     left join name_matches
         on committees.committee_year_id = name_matches.committee_year_id
 
@@ -135,6 +145,8 @@ final as (
         orgs_httnv,
         orgs_htnv,
         orgs_khtnv,
+        orgs_tsvm,
+        orgs_yeu_kem,
         villages_total,
         villages_with_branch,
         villages_without_members,

@@ -4,7 +4,7 @@ with
 
 latest as (
 
-    select * from {{ ref('int_submissions__latest_accepted') }}
+    select * from {{ ref('int_submissions__counted') }}
 
 ),
 

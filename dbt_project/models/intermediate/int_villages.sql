@@ -4,7 +4,7 @@ with
 
 latest as (
 
-    select * from {{ ref('int_submissions__latest_accepted') }}
+    select * from {{ ref('int_submissions__counted') }}
 
 ),
 
@@ -33,7 +33,7 @@ final as (
 
     select
         {{ surrogate_key(['committee_key', 'report_year', 'commune', 'village_name']) }} as village_year_id,
-        (branch_code is not null or coalesce(is_joint_branch, false)) as has_branch,
+        (branch_code is not null or coalesce(joint_branch, false)) as has_branch,
         members = 0 as has_no_members,
         *
     from joined

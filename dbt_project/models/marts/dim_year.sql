@@ -1,48 +1,50 @@
--- One row per reporting year present, with the evaluation rule in force.
+-- One row per reporting year present, with the grading rule in force and its parameters, and the
+-- administrative era (who submits). Everything comes from the contract's and the units' exports
+-- (raw.ref_grading_rules, raw.ref_eras): nothing is restated here.
 
 with
 
-latest as (
+counted as (
 
-    select * from {{ ref('int_submissions__latest_accepted') }}
+    select * from {{ ref('int_submissions__counted') }}
+
+),
+
+grading_rules as (
+
+    select * from {{ ref('stg_raw__grading_rules') }}
+
+),
+
+eras as (
+
+    select * from {{ ref('stg_raw__eras') }}
 
 ),
 
 years as (
 
     select distinct report_year
-    from latest
-
-),
-
-with_rule as (
-
-    select
-        report_year,
-        {{ grading_rule('report_year') }} as grading_rule,
-        {{ grade_scale('report_year') }} as org_grade_scale
-    from years
+    from counted
 
 ),
 
 final as (
 
     select
-        report_year,
-        grading_rule,
-        case grading_rule
-            when 'HD-20/27' then 'Hướng dẫn 20-HD/BTCTW (2008), 27-HD/BTCTW (2014)'
-            when 'QD-132/124' then 'Quy định 132-QĐ/TW (2018), 124-QĐ/TW (2023)'
-            when 'QD-366' then 'Quy định 366-QĐ/TW (2025)'
-        end as grading_rule_name,
-        org_grade_scale,
-        case
-            {%- for rule, ratio in var('member_htxsnv_cap_by_rule').items() %}
-            when grading_rule = '{{ rule }}' then cast({{ ratio }} as decimal(5, 2))
-            {%- endfor %}
-        end as member_htxsnv_cap_ratio,
-        case when report_year >= 2025 then 'xa' else 'huyen' end as submitting_level
-    from with_rule
+        years.report_year,
+        grading_rules.grading_rule,
+        grading_rules.grading_rule_name,
+        grading_rules.org_grade_scale,
+        grading_rules.member_htxsnv_cap_ratio,
+        grading_rules.member_htxsnv_cap_denominator,
+        eras.era,
+        eras.submitting_level
+    from years
+    left join grading_rules
+        on years.report_year between grading_rules.first_year and grading_rules.last_year
+    left join eras
+        on years.report_year between coalesce(eras.first_report_year, 0) and eras.last_report_year
 
 )
 

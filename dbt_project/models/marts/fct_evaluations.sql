@@ -27,6 +27,7 @@ joined as (
         organisations.*,
         years.org_grade_scale as year_grade_scale,
         years.member_htxsnv_cap_ratio,
+        years.member_htxsnv_cap_denominator,
         grades.grade_rank as org_grade_rank,
         grades.grade_scale as org_grade_scale,
         grades.harmonised_grade_code as org_grade_harmonised,
@@ -72,9 +73,16 @@ final as (
                 then coalesce(members_htxsnv, 0) + coalesce(members_httnv, 0)
                     + coalesce(members_htnv, 0) + coalesce(members_khtnv, 0)
         end as members_rated,
+        -- the cap of the year's grading rule: ratio × its denominator column (raw.ref_grading_rules)
         case
             when member_htxsnv_cap_ratio is not null and members_htxsnv is not null
-                then members_htxsnv > member_htxsnv_cap_ratio * coalesce(members_httnv, 0)
+                then members_htxsnv > member_htxsnv_cap_ratio * coalesce(
+                    case member_htxsnv_cap_denominator
+                        {%- for field in contract_fields('to_chuc_co_so') if field.type == 'integer' %}
+                        when '{{ field.field }}' then {{ field.field }}
+                        {%- endfor %}
+                    end, 0
+                )
         end as members_htxsnv_over_cap,
         submission_id,
         version,

@@ -16,7 +16,7 @@ renamed as (
         village_kind,
         try_cast(members as integer) as members,
         branch_code,
-        try_cast(joint_branch as boolean) as is_joint_branch
+        try_cast(joint_branch as boolean) as joint_branch
 
     from source
 

@@ -14,8 +14,8 @@ renamed as (
         header_as_written,
         field,
         value,
-        -- every tong_hop field is an integer count
-        try_cast(value as integer) as value_integer
+        try_cast(value as integer) as value_integer,
+        try_cast(value as decimal(18, 4)) as value_decimal
 
     from source
 

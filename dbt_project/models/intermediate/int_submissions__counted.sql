@@ -1,6 +1,8 @@
--- One row per committee_key × report_year: the accepted report that feeds the marts — a detailed one
--- when there is one (detail wins over aggregate-only), else the latest accepted version.
--- A submission's outcome is its latest decision (a later run may re-decide it).
+-- Which submission counts: one row per committee_key × report_year, the accepted report whose figures
+-- are the committee's for that year — a detailed one when there is one (detail wins over aggregate-only),
+-- then the latest accepted version. A submission's outcome is its latest decision (a later run may
+-- re-decide it). This is the one definition: the marts, the history checks, the province reconciliation,
+-- `chibo history` and the digest all read this view (it sees tonight's rows as soon as they are committed).
 
 with
 
@@ -55,6 +57,7 @@ final as (
         committee_name,
         committee_code,
         committee_level,
+        province_code,
         report_kind,
         file_name,
         received_at,
