@@ -1,12 +1,16 @@
-"""Checks against a committee's own history: stock roll-forward, year-over-year outliers, villages.
+"""Checks against a committee's own history: stock roll-forward, year-over-year outliers, villages,
+and a province's own aggregate report against its committees.
 
-The figures of the reports under validation are computed from their rows (pandas); the history is
-the latest accepted version of every earlier year of the same committee, read from the warehouse.
-The result is one row per report under validation, with the columns the history rules check.
+Nothing here computes a figure: a submission's figures are the warehouse's view
+``intermediate.int_submission_figures`` and which submission counts for a committee × year is
+``intermediate.int_submissions__counted`` (dbt views over ``raw``, so tonight's submissions are in them
+as soon as intake commits). The result is one row per report under validation, with the columns the
+history rules check.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,8 +18,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from expectations.frames import as_number
-from warehouse.raw import RAW_SCHEMA
+from warehouse import views
 
 MODIFIED_Z_THRESHOLD = 3.5
 MODIFIED_Z_FACTOR = 0.6745
@@ -38,118 +41,79 @@ class Current:
     summary_row: int | None  # row of members_total in tong_hop, where a finding points
 
 
-def figures_from_tables(tables: Mapping[str, pd.DataFrame], submission_id: str) -> dict[str, float | None]:
-    """A report's totals: from its detail rows when it has them, else from its own tong_hop."""
-
-    def rows(sheet: str) -> pd.DataFrame:
-        frame = tables.get(sheet)
-        return (
-            frame[frame["submission_id"] == submission_id] if frame is not None and not frame.empty else pd.DataFrame()
-        )
-
-    organisations, branches, villages, summary = (
-        rows("to_chuc_co_so"),
-        rows("chi_bo"),
-        rows("thon_ban"),
-        rows("tong_hop"),
-    )
-    declared = dict(zip(summary["field"], as_number(summary["value"]), strict=True)) if not summary.empty else {}
-    figures: dict[str, float | None] = {}
-    if organisations.empty:
-        return {name: declared.get(name) for name in FIGURES}
-    for name in ("members_total", *FLOW_IN, *FLOW_OUT):
-        values = as_number(organisations[name])
-        figures[name] = float(values.sum()) if values.notna().any() else None
-    figures["branches_total"] = float(len(branches))
-    figures["orgs_total"] = float(len(organisations))
-    if villages.empty:
-        figures["villages_with_branch"] = declared.get("villages_with_branch")
-    else:
-        served = villages["branch_code"].notna() | (villages["joint_branch"] == "true")
-        figures["villages_with_branch"] = float(served.sum())
-    return figures
+Figures = dict[str, float | None]
+History = dict[tuple[str, int], Figures]
 
 
-def figures_sql(accepted_filter: str) -> str:
-    """Figures of the latest accepted version per committee × year among the submissions the filter keeps."""
-    return f"""
-WITH accepted AS (
-    SELECT s.submission_id, s.committee_key, s.report_year, s.version, s.report_kind
-    FROM {RAW_SCHEMA}.submissions s
-    JOIN {RAW_SCHEMA}.submission_outcomes o ON o.submission_id = s.submission_id AND o.outcome = 'accepted'
-    WHERE {accepted_filter}
-    QUALIFY row_number() OVER (PARTITION BY s.committee_key, s.report_year ORDER BY s.version DESC) = 1
-),
-organisations AS (
-    SELECT submission_id, count(*) AS orgs_total,
-           sum(try_cast(members_total AS BIGINT)) AS members_total,
-           sum(try_cast(admitted AS BIGINT)) AS admitted
-    FROM {RAW_SCHEMA}.to_chuc_co_so WHERE submission_id IN (SELECT submission_id FROM accepted) GROUP BY 1
-),
-branches AS (
-    SELECT submission_id, count(*) AS branches_total
-    FROM {RAW_SCHEMA}.chi_bo WHERE submission_id IN (SELECT submission_id FROM accepted) GROUP BY 1
-),
-villages AS (
-    SELECT submission_id,
-           count(*) FILTER (WHERE branch_code IS NOT NULL OR joint_branch = 'true') AS villages_with_branch
-    FROM {RAW_SCHEMA}.thon_ban WHERE submission_id IN (SELECT submission_id FROM accepted) GROUP BY 1
-),
-summary AS (
-    SELECT submission_id,
-           max(try_cast(value AS BIGINT)) FILTER (WHERE field = 'orgs_total') AS orgs_total,
-           max(try_cast(value AS BIGINT)) FILTER (WHERE field = 'members_total') AS members_total,
-           max(try_cast(value AS BIGINT)) FILTER (WHERE field = 'admitted') AS admitted,
-           max(try_cast(value AS BIGINT)) FILTER (WHERE field = 'branches_total') AS branches_total,
-           max(try_cast(value AS BIGINT)) FILTER (WHERE field = 'villages_with_branch') AS villages_with_branch
-    FROM {RAW_SCHEMA}.tong_hop WHERE submission_id IN (SELECT submission_id FROM accepted) GROUP BY 1
-)
-SELECT a.committee_key, a.report_year,
-       CASE WHEN a.report_kind = 'detailed' THEN o.orgs_total ELSE s.orgs_total END AS orgs_total,
-       CASE WHEN a.report_kind = 'detailed' THEN o.members_total ELSE s.members_total END AS members_total,
-       CASE WHEN a.report_kind = 'detailed' THEN o.admitted ELSE s.admitted END AS admitted,
-       CASE WHEN a.report_kind = 'detailed' THEN coalesce(b.branches_total, 0) ELSE s.branches_total END
-           AS branches_total,
-       CASE WHEN a.report_kind = 'detailed' AND v.villages_with_branch IS NOT NULL THEN v.villages_with_branch
-            ELSE s.villages_with_branch END AS villages_with_branch
-FROM accepted a
-LEFT JOIN organisations o USING (submission_id)
-LEFT JOIN branches b USING (submission_id)
-LEFT JOIN villages v USING (submission_id)
-LEFT JOIN summary s USING (submission_id)
-"""
+def _figure_columns(prefix: str) -> str:
+    return ", ".join(f"{prefix}.{name}" for name in FIGURES)
 
 
-HISTORY_SQL = figures_sql("s.committee_key IN (SELECT unnest(?))")
-COMMITTEES_OF_PROVINCE_SQL = figures_sql(
-    "s.province_code = ? AND s.report_year = ? AND s.committee_key NOT LIKE '%:province:%'"
-)
+def _as_figures(values: tuple[object, ...]) -> dict[str, float | None]:
+    return {name: None if value is None else float(value) for name, value in zip(FIGURES, values, strict=True)}
 
 
-History = dict[tuple[str, int], dict[str, float | None]]
+def submission_figures(connection: duckdb.DuckDBPyConnection, submission_ids: list[str]) -> dict[str, Figures]:
+    """What each submission says (the warehouse's view), for the reports under validation."""
+    rows = connection.execute(
+        f"SELECT f.submission_id, {_figure_columns('f')} FROM {views.FIGURES} f "
+        "WHERE f.submission_id IN (SELECT unnest(?))",
+        [submission_ids],
+    ).fetchall()
+    return {row[0]: _as_figures(row[1:]) for row in rows}
 
 
 def load_history(connection: duckdb.DuckDBPyConnection, committee_keys: list[str]) -> History:
-    """Figures of the latest accepted version of every year of these committees."""
-    cursor = connection.execute(HISTORY_SQL, [committee_keys])
-    names = [d[0] for d in cursor.description]
-    history: History = {}
-    for row in cursor.fetchall():
-        record = dict(zip(names, row, strict=True))
-        key = (record.pop("committee_key"), int(record.pop("report_year")))
-        history[key] = {name: None if value is None else float(value) for name, value in record.items()}
-    return history
+    """The figures of the submission that counts, for every year of these committees."""
+    rows = connection.execute(
+        f"SELECT c.committee_key, c.report_year, {_figure_columns('f')} FROM {views.COUNTED} c "
+        f"JOIN {views.FIGURES} f ON f.submission_id = c.submission_id "
+        "WHERE c.committee_key IN (SELECT unnest(?))",
+        [committee_keys],
+    ).fetchall()
+    return {(row[0], int(row[1])): _as_figures(row[2:]) for row in rows}
 
 
-def modified_z(value: float, earlier: list[float]) -> float | None:
-    """0.6745·|x − median| / MAD over the committee's own earlier years; None when MAD is 0 or too few years."""
+MEAN_AD_FACTOR = 1.253314  # √(π/2): the mean absolute deviation's scale to σ, used when MAD is 0
+
+
+@dataclass(frozen=True)
+class Outlier:
+    """How far a value lies from the committee's earlier years, and which spread measured it."""
+
+    score: float
+    spread: str  # "mad" | "mean_ad" | "constant"
+
+
+def modified_z(value: float, earlier: list[float]) -> Outlier | None:
+    """0.6745·|x − median| / MAD over the committee's own earlier years; None with too few years.
+
+    When MAD is 0 (most earlier years equal) it falls back, as DHIS2 and IBM's modified z-score do, to
+    |x − median| / (1.253314 · mean absolute deviation). When that is 0 too, the earlier years are all
+    the same figure: any other value is flagged (score infinite), the same value scores 0.
+    """
     if len(earlier) < MIN_HISTORY_YEARS:
         return None
     median = statistics.median(earlier)
+    distance = abs(value - median)
     mad = statistics.median(abs(x - median) for x in earlier)
-    if mad == 0:
-        return None
-    return MODIFIED_Z_FACTOR * abs(value - median) / mad
+    if mad > 0:
+        return Outlier(MODIFIED_Z_FACTOR * distance / mad, "mad")
+    mean_ad = statistics.fmean(abs(x - median) for x in earlier)
+    if mean_ad > 0:
+        return Outlier(distance / (MEAN_AD_FACTOR * mean_ad), "mean_ad")
+    return Outlier(math.inf if distance else 0.0, "constant")
+
+
+def shown_score(score: float) -> float | str:
+    return round(score, 1) if math.isfinite(score) else "∞"
+
+
+SPREAD_NOTES = {
+    "mad": "",
+    "mean_ad": "; độ lệch tuyệt đối trung vị bằng 0 nên dùng độ lệch tuyệt đối trung bình × 1,253314",
+    "constant": "; các năm trước đều cùng một số liệu",
+}
 
 
 def roll_forward(previous: float | None, figures: Mapping[str, float | None]) -> float | None:
@@ -191,11 +155,12 @@ def history_row(current: Current, history: History) -> dict[str, object]:
             for (key, earlier_year), figures in history.items()
             if key == current.committee_key and earlier_year < year and figures.get(metric) is not None
         ]
-        score = None if value is None else modified_z(value, earlier)
+        outlier = None if value is None else modified_z(value, earlier)
         row[f"{metric}_value"] = value
         row[f"{metric}_median"] = statistics.median(earlier) if earlier else None
-        row[f"{metric}_z"] = None if score is None else round(score, 1)
-        row[f"{metric}_typical"] = None if score is None else bool(score < MODIFIED_Z_THRESHOLD)
+        row[f"{metric}_z"] = None if outlier is None else shown_score(outlier.score)
+        row[f"{metric}_typical"] = None if outlier is None else bool(outlier.score < MODIFIED_Z_THRESHOLD)
+        row[f"{metric}_spread_note"] = "" if outlier is None else SPREAD_NOTES[outlier.spread]
     return row
 
 
@@ -210,7 +175,7 @@ HISTORY_COLUMNS = [
     "villages_not_fewer",
     "previous_villages_with_branch",
     "villages_with_branch_now",
-    *(f"{m}_{suffix}" for m in OUTLIER_METRICS for suffix in ("value", "median", "z", "typical")),
+    *(f"{m}_{suffix}" for m in OUTLIER_METRICS for suffix in ("value", "median", "z", "typical", "spread_note")),
 ]
 
 
@@ -224,12 +189,14 @@ def province_code_of(committee_key: str | None) -> str | None:
 def committees_total(
     connection: duckdb.DuckDBPyConnection, province_code: str, year: int
 ) -> tuple[int, dict[str, float | None]]:
-    """How many committee reports of the province are accepted for the year, and their figures added up."""
-    cursor = connection.execute(COMMITTEES_OF_PROVINCE_SQL, [province_code, year])
-    names = [d[0] for d in cursor.description]
-    rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    totals = {m: float(sum(r[m] for r in rows if r[m] is not None)) if rows else None for m in RECONCILED}
-    return len(rows), totals
+    """How many committees of the province count for the year, and their figures added up."""
+    sums = ", ".join(f"sum({name})" for name in RECONCILED)
+    committees, *totals = connection.execute(
+        f"SELECT count(*), {sums} FROM {views.COMMITTEE_YEAR_TOTALS} WHERE province_code = ? AND report_year = ?",
+        [province_code, year],
+    ).fetchone() or (0,)
+    added_up = {name: None if value is None else float(value) for name, value in zip(RECONCILED, totals, strict=True)}
+    return int(committees), added_up
 
 
 def reconciliation_frame(
@@ -275,3 +242,31 @@ def history_frame(currents: list[Current], history: History) -> pd.DataFrame:
     return pd.DataFrame([history_row(c, history) for c in currents], columns=HISTORY_COLUMNS).astype(
         {"villages_not_fewer": "object", **{f"{m}_typical": "object" for m in OUTLIER_METRICS}}
     )
+
+
+def summary_row_of(tables: Mapping[str, pd.DataFrame], submission_id: str) -> int | None:
+    """The tong_hop row of members_total, where a history finding points."""
+    summary = tables.get("tong_hop")
+    if summary is None or summary.empty:
+        return None
+    rows = summary[(summary["submission_id"] == submission_id) & (summary["field"] == "members_total")]["sheet_row"]
+    return int(rows.iloc[0]) if len(rows) else None
+
+
+def history_frames(
+    connection: duckdb.DuckDBPyConnection,
+    tables: Mapping[str, pd.DataFrame],
+    keys_and_years: Mapping[str, tuple[str | None, int | None]],
+) -> dict[str, pd.DataFrame]:
+    """The frames of the checks that need the warehouse: the committee's history, the province's committees."""
+    views.require_views(connection)
+    figures = submission_figures(connection, list(keys_and_years))
+    currents = [
+        Current(submission_id, key, year, figures.get(submission_id, {}), summary_row_of(tables, submission_id))
+        for submission_id, (key, year) in keys_and_years.items()
+    ]
+    keys = sorted({key for key, _ in keys_and_years.values() if key})
+    return {
+        "history": history_frame(currents, load_history(connection, keys)),
+        "reconciliation": reconciliation_frame(connection, currents, tables),
+    }

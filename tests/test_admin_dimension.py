@@ -7,7 +7,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from units.admin_dimension import AdminReference, admin_reference, write_admin_reference
+from warehouse.admin_dimension import AdminReference, admin_reference, write_admin_reference
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The committees expected to report (units/expected.py), units_of_province and the completeness settings."""
+"""The committees expected to report (warehouse/expected.py), units_of_province and the completeness settings."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from alerts.completeness import reminder_due
 from chibo.config import Completeness, Settings, load_settings, parse_completeness
 from units.admin_units import units_of_province
-from units.expected import EXPECTED_COLUMNS, expected_rows, write_expected
+from warehouse.expected import EXPECTED_COLUMNS, expected_rows, write_expected
 
 LAO_CAI_DISTRICTS = {
     "Lào Cai",

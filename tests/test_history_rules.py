@@ -11,10 +11,10 @@ import pytest
 from chibo.config import Settings
 from contract.workbook import write_xlsx
 from demo.samples import MUONG_KHUONG_2023, synthesise_report
-from expectations.history import modified_z, roll_forward
-from expectations.validate import validate_pending, validate_report
+from expectations.history import Current, history_row, modified_z, roll_forward
 from ingestion.intake import ingest_inbox
-from reading.reader import read_report
+from pipeline.check import check_file
+from tests.nights import validate_tonight
 from warehouse.raw import connect
 
 HISTORY = {2019: 3650, 2020: 3700, 2021: 3690, 2022: 3760}  # members at year end, as accepted earlier
@@ -29,7 +29,7 @@ def load_history(settings: Settings) -> None:
         write_xlsx(settings.inbox / f"mk_{year}.xlsx", report_for(year, members))
     with connect(settings.warehouse) as connection:
         ingest_inbox(connection, settings, "earlier")
-        outcomes = validate_pending(connection, "earlier", settings=settings)
+    outcomes = validate_tonight(settings, "earlier")
     assert {o.outcome for o in outcomes} == {"accepted"}
 
 
@@ -37,7 +37,7 @@ def night_findings(settings: Settings, report: dict) -> list:
     write_xlsx(settings.inbox / "mk_2023.xlsx", report)
     with connect(settings.warehouse) as connection:
         ingest_inbox(connection, settings, "tonight")
-        [outcome] = validate_pending(connection, "tonight", settings=settings)
+    [outcome] = validate_tonight(settings, "tonight")
     return [f for f in outcome.findings if f.rule_id.startswith("lich_su.")]
 
 
@@ -56,9 +56,35 @@ def consistent_2023(members: int) -> dict:
 
 
 def test_pure_helpers():
-    assert modified_z(100, [10, 10, 10]) is None  # MAD 0: no flag
     assert modified_z(100, [10, 12]) is None  # too little history
-    assert modified_z(100, [10, 11, 12, 13]) > 3.5
+    assert modified_z(100, [10, 11, 12, 13]).spread == "mad"
+    assert modified_z(100, [10, 11, 12, 13]).score > 3.5
+    assert modified_z(12, [10, 11, 12, 13]).score < 3.5
+
+
+def test_the_outlier_check_falls_back_to_the_mean_absolute_deviation_when_mad_is_0():
+    # MAD is 0 (most years equal): |x − median| / (1.253314 · mean absolute deviation)
+    fallback = modified_z(120, [12, 12, 12, 13])
+    assert fallback.spread == "mean_ad"
+    assert fallback.score == pytest.approx(108 / (1.253314 * 0.25))
+    assert modified_z(12, [12, 12, 12, 13]).score == 0
+    # every earlier year the same figure: a typo of 120 is flagged, the same figure is not
+    assert modified_z(120, [12, 12, 12, 12]).score == float("inf")
+    assert modified_z(12, [12, 12, 12, 12]).score == 0
+
+
+def test_an_outlier_found_by_the_fallback_says_so():
+    history = {("k", year): {"branches_total": 12.0} for year in (2019, 2020, 2021, 2022)}
+    current = Current("s", "k", 2023, {"branches_total": 120.0}, 7)
+    row = history_row(current, history)
+    assert row["branches_total_typical"] is False
+    assert row["branches_total_z"] == "∞"
+    assert "các năm trước đều cùng một số liệu" in row["branches_total_spread_note"]
+    current = Current("s", "k", 2023, {"branches_total": 120.0}, 7)
+    history[("k", 2018)] = {"branches_total": 13.0}
+    row = history_row(current, history)
+    assert row["branches_total_typical"] is False
+    assert "độ lệch tuyệt đối trung bình × 1,253314" in row["branches_total_spread_note"]
     assert (
         roll_forward(
             100,
@@ -113,7 +139,7 @@ def test_chibo_validate_applies_history_checks_only_with_a_warehouse(
 ):
     load_history(settings)
     report = consistent_2023(5200)
-    parsed = read_report(write_xlsx(tmp_path / "kiem_tra.xlsx", copy.deepcopy(report)))
-    outcome = validate_report(parsed, warehouse=settings.warehouse if with_warehouse else None)
+    path = write_xlsx(tmp_path / "kiem_tra.xlsx", copy.deepcopy(report))
+    outcome = check_file(path, settings, warehouse=settings.warehouse if with_warehouse else None)
     flagged = any(f.rule_id == "lich_su.bat_thuong.members_total" for f in outcome.findings)
     assert flagged is with_warehouse

@@ -20,7 +20,7 @@ from chibo.config import Settings, load_settings
 from contract.workbook import write_xlsx
 from demo.samples import muong_khuong_2023
 from pipeline import nightly
-from units.expected import write_expected
+from warehouse.expected import write_expected
 from warehouse.raw import connect
 
 

@@ -9,7 +9,7 @@ from chibo.config import Settings
 from contract.workbook import write_xlsx
 from demo.samples import muong_khuong_2023
 from pipeline import nightly
-from units.admin_dimension import write_admin_reference
+from warehouse.admin_dimension import write_admin_reference
 from warehouse.raw import connect
 
 YEN_BAI_DISTRICT = ("Đảng bộ huyện Lục Yên", "135")

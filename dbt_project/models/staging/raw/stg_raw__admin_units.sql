@@ -1,4 +1,4 @@
--- Administrative units of both eras (raw.ref_admin_units, written by units/admin_dimension.py).
+-- Administrative units of both eras (raw.ref_admin_units, written by warehouse/admin_dimension.py).
 -- Until the night has written the table once, this view is empty rather than failing the build.
 -- depends_on: {{ source('raw', 'ref_admin_units') }}
 

@@ -1,5 +1,5 @@
 -- Pre-2025 district → the 2025+ province its communes went to (raw.ref_district_crosswalk, written by
--- units/admin_dimension.py from the package's conversion tables). Empty until first written.
+-- warehouse/admin_dimension.py from the package's conversion tables). Empty until first written.
 -- depends_on: {{ source('raw', 'ref_district_crosswalk') }}
 
 {%- set source_relation = adapter.get_relation(

@@ -1,4 +1,4 @@
--- Committees expected to report (raw.ref_expected_committees, written by units/expected.py).
+-- Committees expected to report (raw.ref_expected_committees, written by warehouse/expected.py).
 -- Until the night has written the table once, this view is empty rather than failing the build.
 -- depends_on: {{ source('raw', 'ref_expected_committees') }}
 

@@ -1,5 +1,5 @@
 -- Pre-2025 province → the 2025+ province it became part of (raw.ref_province_crosswalk, written by
--- units/admin_dimension.py from the package's conversion tables). Empty until first written.
+-- warehouse/admin_dimension.py from the package's conversion tables). Empty until first written.
 -- depends_on: {{ source('raw', 'ref_province_crosswalk') }}
 
 {%- set source_relation = adapter.get_relation(
