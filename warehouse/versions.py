@@ -8,6 +8,7 @@ from datetime import datetime
 import duckdb
 
 from contract.model import fold
+from warehouse import views
 from warehouse.raw import RAW_SCHEMA
 
 
@@ -26,22 +27,24 @@ class Version:
 
 
 def find_versions(connection: duckdb.DuckDBPyConnection, committee: str, year: int) -> list[Version]:
-    """Versions of the report of the committee whose key or name contains ``committee`` (folded)."""
+    """Versions of the report of the committee whose key or name contains ``committee`` (folded).
+
+    The outcome is the submission's latest decision and ``in_marts`` says whether it is the submission
+    that counts: both read from the warehouse's views, the definitions the marts use.
+    """
+    views.require_views(connection)
     wanted = fold(committee).replace(" ", "-")
     rows = connection.execute(
         f"""
-        WITH latest_outcome AS (
-            SELECT submission_id, arg_max(outcome, decided_at) AS outcome, arg_max(errors, decided_at) AS errors
-            FROM {RAW_SCHEMA}.submission_outcomes GROUP BY submission_id
-        )
         SELECT s.version, s.received_at, s.file_name, s.sha256, s.committee_name, s.preparer, s.contact_email,
-               o.outcome, o.errors, s.committee_key
-        FROM {RAW_SCHEMA}.submissions s LEFT JOIN latest_outcome o USING (submission_id)
+               o.outcome, o.errors, c.submission_id IS NOT NULL AS in_marts, s.committee_key
+        FROM {RAW_SCHEMA}.submissions s
+        LEFT JOIN {views.LATEST_OUTCOMES} o ON o.submission_id = s.submission_id
+        LEFT JOIN {views.COUNTED} c ON c.submission_id = s.submission_id
         WHERE s.report_year = ?
         ORDER BY s.committee_key, s.version
         """,
         [year],
     ).fetchall()
-    matching = [row for row in rows if wanted in (row[9] or "") or wanted in fold(row[4] or "").replace(" ", "-")]
-    latest_accepted = max((row[0] for row in matching if row[7] == "accepted"), default=None)
-    return [Version(*row[:9], in_marts=row[0] == latest_accepted and row[7] == "accepted") for row in matching]
+    matching = [row for row in rows if wanted in (row[10] or "") or wanted in fold(row[4] or "").replace(" ", "-")]
+    return [Version(*row[:10]) for row in matching]

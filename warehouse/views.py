@@ -13,6 +13,7 @@ from typing import Final
 import duckdb
 
 INTERMEDIATE_SCHEMA: Final = "intermediate"
+LATEST_OUTCOMES: Final = f"{INTERMEDIATE_SCHEMA}.int_submission_outcomes__latest"
 COUNTED: Final = f"{INTERMEDIATE_SCHEMA}.int_submissions__counted"
 FIGURES: Final = f"{INTERMEDIATE_SCHEMA}.int_submission_figures"
 COMMITTEE_YEAR_TOTALS: Final = f"{INTERMEDIATE_SCHEMA}.int_committee_year_totals"
@@ -25,7 +26,7 @@ class WarehouseViewsMissing(RuntimeError):
 
 
 def require_views(connection: duckdb.DuckDBPyConnection) -> None:
-    names = {COUNTED, FIGURES, COMMITTEE_YEAR_TOTALS}
+    names = {LATEST_OUTCOMES, COUNTED, FIGURES, COMMITTEE_YEAR_TOTALS}
     found = {
         f"{schema}.{name}"
         for schema, name in connection.execute(

@@ -14,6 +14,7 @@ latest as (
     select
         submission_id,
         outcome,
+        error_count as errors,
         decided_at,
         run_id
     from outcomes
