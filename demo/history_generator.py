@@ -433,7 +433,8 @@ def draw_grades(orgs: int, year: int, rng: random.Random, published: Mapping[str
     top, good, fair, weak = rule.org_grades
     if published and sum(published.values()) == orgs:
         return {grade: published.get(grade, 0) for grade in rule.org_grades}
-    top_share = rng.uniform(0.35, 0.55) if year <= 2017 else rng.uniform(0.12, 0.25)
+    # TSVM (old scale) was given far more widely than HTXSNV is
+    top_share = rng.uniform(0.35, 0.55) if top == "TSVM" else rng.uniform(0.12, 0.25)
     counts = {
         top: round(orgs * top_share),
         fair: round(orgs * rng.uniform(0.04, 0.14)),

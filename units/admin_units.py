@@ -24,6 +24,8 @@ from difflib import SequenceMatcher
 from functools import cache
 from typing import Final, Literal
 
+from units.keys import unit_key
+
 Era = Literal["pre-2025", "2025+"]
 Level = Literal["province", "district", "commune"]
 Status = Literal["resolved", "unknown", "ambiguous"]
@@ -207,15 +209,11 @@ def _text(row: Mapping[str, object], column: str) -> str:
     return "" if value is None else str(value)
 
 
-def _unit_key(era: Era, level: Level, code: str) -> str:
-    return f"{era}:{level}:{code}"
-
-
 def _province_unit(era: Era, row: Mapping[str, object]) -> Unit:
     code, short = _text(row, "provinceCode"), _text(row, "provinceShort")
     unit_type, rest = _split_type(_text(row, "province"))
     return Unit(
-        era, "province", code, _official_name(unit_type, rest), short, code, short, _unit_key(era, "province", code)
+        era, "province", code, _official_name(unit_type, rest), short, code, short, unit_key(era, "province", code)
     )
 
 
@@ -233,7 +231,7 @@ def _sub_unit(era: Era, row: Mapping[str, object], provinces: Mapping[str, Unit]
         _short_name(unit_type, rest),
         province.code,
         province.short_name,
-        _unit_key(era, level, code),
+        unit_key(era, level, code),
     )
     return unit, unit_type
 

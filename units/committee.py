@@ -9,6 +9,7 @@ from contract.model import fold
 from reading.reader import ParsedReport
 from units.admin_units import FIRST_POST_REFORM_YEAR, Resolution, resolve_committee, resolve_province
 from units.direct_committees import resolve_direct
+from units.keys import unresolved_key
 
 COMMITTEE_PREFIXES = (
     "dang bo",
@@ -45,7 +46,7 @@ def committee_key(province: str | None, committee_name: str | None) -> str | Non
             if name.startswith(prefix + " ") and len(name) > len(prefix) + 1:
                 name = name[len(prefix) + 1 :]
                 stripped = True
-    return f"{fold(province).replace(' ', '-')}/{name.replace(' ', '-')}"
+    return unresolved_key(fold(province), name)
 
 
 def parse_year(text: str | None) -> int | None:

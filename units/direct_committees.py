@@ -10,6 +10,7 @@ import yaml
 
 from contract.model import fold
 from units.admin_units import Resolution, Unit, era_for_year, resolve_province
+from units.keys import direct_key
 
 REGISTRY_PATH = Path(__file__).with_name("direct_committees.yaml")
 COMMITTEE_WORDS = ("dang bo ", "dang uy ")
@@ -68,7 +69,7 @@ def resolve_direct(province: str | None, committee_name: str | None, report_year
                 short_name=name,
                 province_code=province_unit.code,
                 province_name=province_unit.short_name,
-                key=f"{era}:direct:{province_unit.code}:{entry.code}",
+                key=direct_key(era, province_unit.code, entry.code),
             )
             return Resolution("resolved", unit, (), None)
     return None

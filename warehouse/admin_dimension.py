@@ -44,6 +44,7 @@ from units.admin_units import (
     resolve_province,
     units_of_province,
 )
+from units.keys import unit_key
 from warehouse.raw import RAW_SCHEMA
 
 ADMIN_UNITS_TABLE: Final = "ref_admin_units"
@@ -131,10 +132,6 @@ def sub_units(era: Era) -> tuple[Unit, ...]:
     return tuple(unit for province in provinces(era) for unit in units_of_province(province.code, _YEAR_OF_ERA[era]))
 
 
-def _province_key(era: Era, code: str) -> str:
-    return f"{era}:province:{code}"
-
-
 def unit_row(unit: Unit) -> Row:
     pre_reform = unit.era == PRE_REFORM
     return {
@@ -146,7 +143,7 @@ def unit_row(unit: Unit) -> Row:
         "short_name": unit.short_name,
         "province_code": unit.province_code,
         "province_name": unit.province_name,
-        "province_key": _province_key(unit.era, unit.province_code),
+        "province_key": unit_key(unit.era, "province", unit.province_code),
         "valid_from": PRE_REFORM_VALID_FROM if pre_reform else REFORM_DAY,
         "valid_to": LAST_PRE_REFORM_DAY if pre_reform else None,
     }
@@ -243,7 +240,7 @@ def admin_reference() -> AdminReference:
                 "district_key": district.key,
                 "district_code": district.code,
                 "district_name": district.name,
-                "old_province_key": _province_key(PRE_REFORM, district.province_code),
+                "old_province_key": unit_key(PRE_REFORM, "province", district.province_code),
                 "new_province_key": new.key,
                 "new_province_code": new.code,
                 "new_province_name": new.short_name,

@@ -5,7 +5,9 @@ with
 
 as_reported as (
 
-    select report_year, sum(committees_reporting) as committees
+    select
+        report_year,
+        sum(committees_reporting) as committees
     from {{ ref('fct_province_year') }}
     group by report_year
 
@@ -13,7 +15,9 @@ as_reported as (
 
 restated as (
 
-    select report_year, sum(committees_reporting) as committees
+    select
+        report_year,
+        sum(committees_reporting) as committees
     from {{ ref('fct_province_year_restated') }}
     group by report_year
 

@@ -22,14 +22,32 @@ district_crosswalk as (
 
 ),
 
+eras as (
+
+    select * from {{ ref('stg_raw__eras') }}
+
+),
+
+with_era as (
+
+    -- the current era is the one with no end (raw.ref_eras, from units.admin_units.REFORM_DAY)
+    select
+        admin_units.*,
+        eras.valid_to is null as is_current_era
+    from admin_units
+    inner join eras
+        on admin_units.era = eras.era
+
+),
+
 current_provinces as (
 
     select
         unit_key as current_province_key,
         code as current_province_code,
         short_name as current_province
-    from admin_units
-    where era = '2025+' and level = 'province'
+    from with_era
+    where is_current_era and level = 'province'
 
 ),
 
@@ -38,16 +56,16 @@ mapped as (
     select
         admin_units.unit_key,
         case
-            when admin_units.era = '2025+' then admin_units.province_key
+            when admin_units.is_current_era then admin_units.province_key
             when admin_units.level = 'province' then province_crosswalk.new_province_key
             when admin_units.level = 'district' then district_crosswalk.new_province_key
         end as current_province_key,
         case
-            when admin_units.era = '2025+' then 'own_province'
+            when admin_units.is_current_era then 'own_province'
             when admin_units.level = 'province' then 'province_crosswalk'
             when admin_units.level = 'district' then 'district_crosswalk'
         end as current_province_source
-    from admin_units
+    from with_era as admin_units
     left join province_crosswalk
         on admin_units.unit_key = province_crosswalk.old_province_key
     left join district_crosswalk

@@ -30,7 +30,7 @@ final as (
         counted.submission_id,
         counted.version,
         counted.report_kind,
-        figures.* exclude (submission_id)
+        figures.* exclude (figures.submission_id)
     from counted
     inner join figures
         on counted.submission_id = figures.submission_id

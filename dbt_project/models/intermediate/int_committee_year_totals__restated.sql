@@ -64,8 +64,8 @@ code_matches as (
     from committees
     inner join admin_units
         on admin_units.level = 'province'
-        and admin_units.era = committees.report_era
-        and admin_units.code = committees.province_code
+        and committees.report_era = admin_units.era
+        and committees.province_code = admin_units.code
 
 ),
 

@@ -36,7 +36,8 @@ decided_submissions as (
     from submissions
     left join latest_outcomes
         on submissions.submission_id = latest_outcomes.submission_id
-    where submissions.committee_key is not null
+    where
+        submissions.committee_key is not null
         and submissions.report_year is not null
 
 ),

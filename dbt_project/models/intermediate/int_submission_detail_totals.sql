@@ -64,10 +64,10 @@ final as (
         coalesce(chi_bo_totals.sheet_rows, 0) as branch_rows,
         coalesce(thon_ban_totals.sheet_rows, 0) as village_rows
     from submissions
-    {%- for sheet in detail_sheets %}
+    {% for sheet in detail_sheets -%}
     left join {{ sheet }}_totals
         on submissions.submission_id = {{ sheet }}_totals.submission_id
-    {%- endfor %}
+    {% endfor %}
 
 )
 

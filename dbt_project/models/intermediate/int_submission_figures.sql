@@ -9,7 +9,8 @@
 -- The marts (through int_committee_year_totals), the history checks and the province reconciliation
 -- read it; nothing re-derives these figures elsewhere.
 {%- set summary_fields = contract_numeric_fields('tong_hop') %}
-{%- set grade_codes = contract_fields('to_chuc_co_so') | selectattr('type', 'equalto', 'grade') | map(attribute='field') | list %}
+{%- set grade_codes = contract_fields('to_chuc_co_so') | selectattr('type', 'equalto', 'grade')
+    | map(attribute='field') | list %}
 
 with
 
@@ -65,7 +66,7 @@ organisation_extras as (
         cast(sum(struck_off) as bigint) as struck_off,
         cast(sum(expelled_dismissed) as bigint) as expelled_dismissed,
         {%- for grade_field in grade_codes %}
-        count({{ grade_field }}) as {{ grade_field }}_given{{ ',' if not loop.last }}
+        count({{ grade_field }}) as {{ grade_field }}_given{% if not loop.last %},{% endif %}
         {%- endfor %}
     from organisations
     group by submission_id
@@ -107,7 +108,8 @@ figures as (
         {%- if field.detail_sheet and field.detail_where_field in grade_codes %}
         case
             when with_rule.report_kind = 'aggregate_only' then tong_hop.{{ field.field }}
-            when coalesce(organisation_extras.{{ field.detail_where_field }}_given, 0) > 0
+            when
+                coalesce(organisation_extras.{{ field.detail_where_field }}_given, 0) > 0
                 and list_contains(with_rule.org_grades, '{{ field.detail_where_value }}')
                 then detail_totals.{{ field.field }}
         end as {{ field.field }},

@@ -17,7 +17,7 @@ pivoted as (
         submission_id,
         {%- for field in contract_numeric_fields('tong_hop') %}
         max(value_{{ field.type }}) filter (where field = '{{ field.field }}') as {{ field.field }}
-        {{- ',' if not loop.last }}
+        {%- if not loop.last %},{% endif %}
         {%- endfor %}
     from tong_hop
     group by submission_id

@@ -70,7 +70,8 @@ final as (
         members_not_rated,
         case
             when coalesce(members_htxsnv, members_httnv, members_htnv, members_khtnv) is not null
-                then coalesce(members_htxsnv, 0) + coalesce(members_httnv, 0)
+                then
+                    coalesce(members_htxsnv, 0) + coalesce(members_httnv, 0)
                     + coalesce(members_htnv, 0) + coalesce(members_khtnv, 0)
         end as members_rated,
         -- the cap of the year's grading rule: ratio × its denominator column (raw.ref_grading_rules)
