@@ -46,8 +46,19 @@ def _province_code(province: str, report_year: int) -> str | None:
     return unit.code if unit is not None else None
 
 
+def reporting_status_built(connection: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the mart exists: a night whose dbt build failed before making it has no reminders to say."""
+    [(count,)] = connection.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_schema = 'marts' AND table_name = 'fct_reporting_status'"
+    ).fetchall()
+    return bool(count)
+
+
 def expected_count(connection: duckdb.DuckDBPyConnection, province: str, report_year: int) -> int:
     """How many committees of the province are expected to report for the year (0 when not tracked)."""
+    if not reporting_status_built(connection):
+        return 0
     code = _province_code(province, report_year)
     [(count,)] = connection.execute(
         "SELECT count(*) FROM marts.fct_reporting_status WHERE province_code = ? AND report_year = ?",
@@ -67,7 +78,10 @@ def missing_and_late(
     connection: duckdb.DuckDBPyConnection, province: str, report_year: int, today: date
 ) -> tuple[list[CommitteeStatus], list[CommitteeStatus]]:
     """Committees of the province without an accepted report for the year (missing, or only rejected
-    reports), and committees whose accepted report came after the deadline, as of ``today``; by unit code."""
+    reports), and committees whose accepted report came after the deadline, as of ``today``; by unit code.
+    None of either while the mart has never been built."""
+    if not reporting_status_built(connection):
+        return [], []
     rows = connection.execute(
         """
         SELECT unit_key, unit_code, unit_name, status, deadline, first_accepted_on, days_late

@@ -11,6 +11,7 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,8 @@ DAG_FILE = REPO_ROOT / "dags" / "nightly_consolidation.py"
 DUCKDB_POOL = "chibo_duckdb"
 
 
-def prepare_environment(airflow_home: Path, environ: dict[str, str] | None = None) -> dict[str, str]:
+def prepare_environment(airflow_home: Path, environ: MutableMapping[str, str] | None = None) -> dict[str, str]:
+    """Airflow's settings for a local run, written into ``environ`` (default: this process's environment)."""
     environ = os.environ if environ is None else environ
     airflow_home.mkdir(parents=True, exist_ok=True)
     environ["AIRFLOW_HOME"] = str(airflow_home)
@@ -53,8 +55,8 @@ def ensure_pool() -> None:
 
 def load_dag() -> Any:
     spec = importlib.util.spec_from_file_location("nightly_consolidation", DAG_FILE)
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
     spec.loader.exec_module(module)
     return module.nightly_dag
 

@@ -1,8 +1,14 @@
 """Nightly consolidation: discover → ingest → validate → dbt build → publish the analysts' snapshot, and alert.
 
 Thin wiring only: every step is a function of ``pipeline`` / ``alerts``, imported inside the
-task (GX and dbt take seconds to import). The tasks that write the DuckDB warehouse share the
-one-slot pool ``chibo_duckdb``: DuckDB allows one writing process.
+task (GX and dbt take seconds to import). The steps hand each other nothing but the warehouse, so
+the tasks take no arguments and their order is given with ``>>``. The tasks that write the DuckDB
+warehouse share the one-slot pool ``chibo_duckdb``: DuckDB allows one writing process.
+
+The alert runs once validation has succeeded, whether dbt build succeeded or not
+(``all_done_min_one_success`` over validate and dbt_build): a failing mart test never holds back the
+night's rejection notices. The night still ends failed (publish does not run) and the operators get
+the failed-night notice.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import pendulum
 from airflow.sdk import dag, get_current_context, task
 
 DUCKDB_POOL = "chibo_duckdb"
+TIMEZONE = "Asia/Ho_Chi_Minh"
 log = logging.getLogger(__name__)
 
 
@@ -27,30 +34,23 @@ def _run_id() -> str:
 
 
 def _on_failure(context) -> None:
-    """A failed night alerts the operators (Airflow's SmtpNotifier, through the same SMTP connection)."""
-    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+    """A failed night alerts the operators, through the same SMTP connection as the digests."""
+    from airflow.sdk import Connection
+
+    from alerts.failure import failed_night_message
+    from alerts.mailer import send_messages
 
     settings = _settings()
     run_id = context.get("run_id") or getattr(context.get("dag_run"), "run_id", "?")
-    task = getattr(context.get("ti"), "task_id", None) or "?"
-    reason = context.get("reason") or ""
-    SmtpNotifier(
-        to=list(settings.operators),
-        from_email=settings.mail_from,
-        smtp_conn_id=settings.smtp_conn_id,
-        subject=f"[chibo] Lần tổng hợp đêm {run_id} bị lỗi",
-        html_content=(
-            f"<p>Lần tổng hợp <b>{run_id}</b> không hoàn thành. Tác vụ lỗi: {task}. {reason}</p>"
-            "<p>Xem nhật ký của tác vụ trong Airflow; các báo cáo đã nhận vẫn được giữ nguyên và sẽ được xử lý "
-            "ở lần chạy sau.</p>"
-        ),
-    ).notify(context)
+    task_id = getattr(context.get("ti"), "task_id", None) or "?"
+    notice = failed_night_message(run_id, task_id, context.get("reason") or "", settings.mail_from, settings.operators)
+    send_messages(Connection.get(settings.smtp_conn_id), [notice])
 
 
 @dag(
     dag_id="nightly_consolidation",
     schedule="0 2 * * *",
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Ho_Chi_Minh"),
+    start_date=pendulum.datetime(2026, 1, 1, tz=TIMEZONE),
     catchup=False,
     max_active_runs=1,
     tags=["chibo"],
@@ -67,53 +67,52 @@ def nightly_consolidation():
         return discover_submissions(settings)
 
     @task(pool=DUCKDB_POOL)
-    def ingest(found: list[str]) -> list[dict[str, str]]:
+    def ingest() -> list[dict[str, str]]:
         from pipeline.nightly import ingest
 
         return ingest(_settings(), _run_id())
 
     @task(pool=DUCKDB_POOL)
-    def validate(intake: list[dict[str, str]]) -> dict[str, str]:
+    def validate() -> dict[str, str]:
         from pipeline.nightly import validate
 
         return validate(_settings(), _run_id())
 
     @task(pool=DUCKDB_POOL)
-    def dbt_build(outcomes: dict[str, str]) -> dict[str, int]:
+    def dbt_build() -> dict[str, int]:
         from pipeline.nightly import build_marts
 
         return build_marts(_settings())
 
     @task(pool=DUCKDB_POOL)
-    def alert(build: dict[str, int]) -> list[str]:
-        from airflow.providers.smtp.hooks.smtp import SmtpHook
-
-        from alerts.nightly import digests_to_send, mark_sent
-
-        settings = _settings()
-        run_id = _run_id()
-        today = pendulum.now("Asia/Ho_Chi_Minh")
-        digests = digests_to_send(settings, today.date(), today.format("DD/MM/YYYY"))
-        if not digests:
-            return []
-        with SmtpHook(smtp_conn_id=settings.smtp_conn_id) as hook:
-            client = hook.get_conn()._smtp_client  # the hook's own call sends HTML only: we send HTML + text
-            for digest in digests:
-                log.info("digest to %s:\n%s", ", ".join(digest.recipients), digest.text)
-                client.send_message(digest.message(settings.mail_from))
-        mark_sent(settings, digests, run_id)
-        return [digest.province for digest in digests]
-
-    @task(pool=DUCKDB_POOL)
-    def publish(build: dict[str, int]) -> str:
+    def publish() -> str:
         """The analysts' snapshot: marts-only DuckDB file, Parquet per year, dbt docs, swapped in atomically."""
         from pipeline.publish import publish_snapshot
 
         return str(publish_snapshot(_settings(), _run_id()))
 
-    built = dbt_build(validate(ingest(discover())))
-    publish(built)
-    alert(built)
+    @task(pool=DUCKDB_POOL, trigger_rule="all_done_min_one_success")
+    def alert() -> list[str]:
+        from airflow.sdk import Connection
+
+        from alerts.mailer import send_messages
+        from alerts.nightly import digests_to_send, mark_sent
+
+        settings = _settings()
+        today = pendulum.now(TIMEZONE)
+        digests = digests_to_send(settings, today.date(), today.format("DD/MM/YYYY"))
+        if not digests:
+            return []
+        for digest in digests:
+            log.info("digest to %s:\n%s", ", ".join(digest.recipients), digest.text)
+        send_messages(Connection.get(settings.smtp_conn_id), [d.message(settings.mail_from) for d in digests])
+        mark_sent(settings, digests, _run_id())
+        return [digest.province for digest in digests]
+
+    validated = validate()
+    built = dbt_build()
+    discover() >> ingest() >> validated >> built >> publish()
+    [validated, built] >> alert()
 
 
 nightly_dag = nightly_consolidation()

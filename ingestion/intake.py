@@ -2,8 +2,11 @@
 
 Files in the inbox are never modified or deleted. The same file twice is registered once (its
 sha256 is its identity); a second, different report from the same committee for the same year is
-a new version. A file that cannot be read is registered as ``unreadable`` and archived like any
-other: nothing is lost and the night goes on.
+a new version. A file that cannot be read is registered as ``unreadable`` and kept in quarantine:
+nothing is lost and the night goes on. A file whose intake raises an unexpected error (a bug, a
+library change) is registered as ``intake_failed`` with the error and kept in quarantine too, so that
+validation holds it and the operators are told, and it is not tried again every night; if even that
+registration fails, intake raises once the other files are taken in: the night fails loudly.
 """
 
 from __future__ import annotations
@@ -14,6 +17,10 @@ import logging
 import os
 import shutil
 import time
+import traceback
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,23 +38,34 @@ from warehouse.raw import RAW_SCHEMA, REGISTRY_TABLES, ensure_schema, insert_row
 log = logging.getLogger(__name__)
 
 IGNORED_PREFIXES = (".", "~$")
+INTAKE_FAILED = "intake_failed"  # raw.submissions.report_kind of a file whose intake raised an unexpected error
+INTAKE_FAILED_MESSAGE = "Hệ thống gặp lỗi khi tiếp nhận tệp; bộ phận kỹ thuật đã được báo."
+
+
+class IntakeError(RuntimeError):
+    """Files whose intake failed and whose failure could not even be registered."""
 
 
 class IntakeSettings(Protocol):
-    """What intake needs of the deployment settings (chibo.config.Settings has it all)."""
+    """What intake needs of the deployment settings (chibo.config.Settings has it all); read only."""
 
-    inbox: Path
-    archive: Path
-    quarantine: Path
-    limits: Limits
-    settle_probe_seconds: float
+    @property
+    def inbox(self) -> Path: ...
+    @property
+    def archive(self) -> Path: ...
+    @property
+    def quarantine(self) -> Path: ...
+    @property
+    def limits(self) -> Limits: ...
+    @property
+    def settle_probe_seconds(self) -> float: ...
 
 
 @dataclass(frozen=True)
 class IntakeResult:
     file_name: str
     submission_id: str
-    status: str  # "new" | "duplicate" | "unreadable" | "in_progress" | "failed"
+    status: str  # "new" | "duplicate" | "unreadable" | "in_progress" | "failed" (registered as intake_failed)
     message: str = ""
 
 
@@ -87,16 +105,56 @@ def fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
+def atomic_copy(path: Path, target: Path, symlinks: bool = False) -> Path:
+    """Copy a file or folder to ``target`` through a temporary name beside it, renamed at the end: a crash
+    midway never leaves a partial copy under the final name (which is kept if it already exists)."""
+    if target.exists():
+        return target
+    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        if path.is_dir():
+            shutil.copytree(path, temporary, symlinks=symlinks)
+        else:
+            shutil.copy2(path, temporary)
+        if target.exists():  # the same content arrived meanwhile
+            return target
+        os.replace(temporary, target)
+    finally:
+        if temporary.is_dir():
+            shutil.rmtree(temporary, ignore_errors=True)
+        elif temporary.exists():
+            temporary.unlink()
+    return target
+
+
+def atomic_write_text(target: Path, text: str) -> None:
+    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def archive_copy(path: Path, archive: Path, sha256: str) -> Path:
     """Copy a submission into the archive under its hash (idempotent); the inbox is untouched."""
     archive.mkdir(parents=True, exist_ok=True)
-    target = archive / f"{sha256}{'' if path.is_dir() else path.suffix.lower()}"
-    if not target.exists():
-        if path.is_dir():
-            shutil.copytree(path, target)
-        else:
-            shutil.copy2(path, target)
-    return target
+    return atomic_copy(path, archive / f"{sha256}{'' if path.is_dir() else path.suffix.lower()}")
+
+
+@contextmanager
+def transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One DuckDB transaction: committed at the end of the block, rolled back if it raises."""
+    connection.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        connection.execute("COMMIT")
+    except BaseException:
+        try:
+            connection.execute("ROLLBACK")
+        except duckdb.Error:
+            log.exception("rollback failed")
+        raise
 
 
 def next_version(connection: duckdb.DuckDBPyConnection, key: str | None, year: int | None) -> int | None:
@@ -154,8 +212,10 @@ def submission_record(
 
 
 def unreadable_record(
-    path: Path, sha256: str, archived: Path, run_id: str, error: UnreadableReport
+    path: Path, sha256: str, archived: Path, run_id: str, error: UnreadableReport, report_kind: str = "unreadable"
 ) -> dict[str, object]:
+    """The registry row of a file refused (``unreadable``) or whose intake failed (``intake_failed``):
+    the staff's message in ``read_error``, the technical detail in ``read_notes``."""
     record: dict[str, object] = dict.fromkeys(REGISTRY_TABLES["submissions"])
     record.update(
         submission_id=sha256[:16],
@@ -164,7 +224,7 @@ def unreadable_record(
         archived_path=str(archived),
         received_at=datetime.now(UTC).replace(tzinfo=None),
         run_id=run_id,
-        report_kind="unreadable",
+        report_kind=report_kind,
         read_error=error.message_vi,
         read_notes=error.detail,
     )
@@ -186,8 +246,11 @@ def sheet_records(report: ParsedReport, submission_id: str) -> list[dict[str, ob
     ]
 
 
-def quarantine_copy(path: Path, quarantine: Path, sha256: str, error: UnreadableReport) -> Path:
-    """Keep a refused file (or, for a link, a record of it) under its hash, with the reason beside it."""
+def quarantine_copy(
+    path: Path, quarantine: Path, sha256: str, error: UnreadableReport, extra: dict[str, str] | None = None
+) -> Path:
+    """Keep a refused file (or, for a link, a record of it) under its hash, with the reason beside it;
+    both written atomically."""
     quarantine.mkdir(parents=True, exist_ok=True)
     reason = {
         "file_name": path.name,
@@ -195,19 +258,15 @@ def quarantine_copy(path: Path, quarantine: Path, sha256: str, error: Unreadable
         "refused_at": datetime.now(UTC).isoformat(),
         "message_vi": error.message_vi,
         "detail": error.detail,
+        **(extra or {}),
     }
     if path.is_symlink():
         reason["link_target"] = os.readlink(path)
         target = quarantine / f"{sha256}.link.json"
-        target.write_text(json.dumps(reason, ensure_ascii=False, indent=2), encoding="utf-8")
+        atomic_write_text(target, json.dumps(reason, ensure_ascii=False, indent=2))
         return target
-    target = quarantine / f"{sha256}{'' if path.is_dir() else path.suffix.lower()}"
-    if not target.exists():
-        if path.is_dir():
-            shutil.copytree(path, target, symlinks=True)
-        else:
-            shutil.copy2(path, target)
-    (quarantine / f"{sha256}.json").write_text(json.dumps(reason, ensure_ascii=False, indent=2), encoding="utf-8")
+    target = atomic_copy(path, quarantine / f"{sha256}{'' if path.is_dir() else path.suffix.lower()}", symlinks=True)
+    atomic_write_text(quarantine / f"{sha256}.json", json.dumps(reason, ensure_ascii=False, indent=2))
     return target
 
 
@@ -223,10 +282,29 @@ def register_refused(
     connection: duckdb.DuckDBPyConnection, path: Path, sha256: str, where: Path, run_id: str, error: UnreadableReport
 ) -> IntakeResult:
     log.warning("refused submission %s (%s): %s", path.name, sha256[:16], error.detail)
-    connection.execute("BEGIN TRANSACTION")
-    insert_rows(connection, "submissions", [unreadable_record(path, sha256, where, run_id, error)])
-    connection.execute("COMMIT")
+    with transaction(connection):
+        insert_rows(connection, "submissions", [unreadable_record(path, sha256, where, run_id, error)])
     return IntakeResult(path.name, sha256[:16], "unreadable", error.message_vi)
+
+
+def register_failed(
+    connection: duckdb.DuckDBPyConnection, path: Path, settings: IntakeSettings, run_id: str, failure: Exception
+) -> IntakeResult:
+    """Register a file whose intake raised an unexpected error as ``intake_failed`` and keep it in quarantine
+    with the error: validation holds it, the operators are told, and later nights see it as already received.
+    Raises if it cannot (the caller makes the night fail)."""
+    sha256 = fingerprint(path)
+    submission_id = sha256[:16]
+    detail = f"{type(failure).__name__}: {failure}"
+    if is_registered(connection, submission_id):  # the error came after the file was registered
+        return IntakeResult(path.name, submission_id, "failed", f"{INTAKE_FAILED_MESSAGE} ({detail})")
+    error = UnreadableReport(INTAKE_FAILED_MESSAGE, detail)
+    trace = "".join(traceback.format_exception(failure))
+    where = quarantine_copy(path, settings.quarantine, sha256, error, {"status": INTAKE_FAILED, "traceback": trace})
+    with transaction(connection):
+        insert_rows(connection, "submissions", [unreadable_record(path, sha256, where, run_id, error, INTAKE_FAILED)])
+    log.error("registered %s as %s (%s): %s", path.name, submission_id, INTAKE_FAILED, detail)
+    return IntakeResult(path.name, submission_id, "failed", INTAKE_FAILED_MESSAGE)
 
 
 def take_in(
@@ -248,16 +326,11 @@ def take_in(
         where = quarantine_copy(path, settings.quarantine, sha256, error)
         return register_refused(connection, path, sha256, where, run_id, error)
     archived = archive_copy(path, settings.archive, sha256)
-    connection.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(connection):
         insert_rows(connection, "submissions", [submission_record(report, sha256, archived, run_id, connection)])
         insert_rows(connection, "submission_sheets", sheet_records(report, submission_id))
         for table, rows in sheet_rows(report, submission_id, contract).items():
             insert_rows(connection, table, rows)
-        connection.execute("COMMIT")
-    except Exception:
-        connection.execute("ROLLBACK")
-        raise
     log.info("registered %s as %s (%s)", path.name, submission_id, report.report_kind)
     return IntakeResult(path.name, submission_id, "new")
 
@@ -285,17 +358,28 @@ def settled(paths: list[Path], probe_seconds: float) -> tuple[list[Path], list[P
 def ingest_inbox(
     connection: duckdb.DuckDBPyConnection, settings: IntakeSettings, run_id: str, contract: Contract | None = None
 ) -> list[IntakeResult]:
-    """Take in every settled submission of the inbox; one file's failure never stops the others."""
+    """Take in every settled submission of the inbox; one file's failure never stops the others.
+
+    A file whose intake raises is registered as ``intake_failed`` (status ``failed``); if that fails too,
+    ``IntakeError`` is raised after the other files are taken in."""
     contract = contract or load_contract()
     ensure_schema(connection, contract)
     ready, moving = settled(discover(settings.inbox), settings.settle_probe_seconds)
     results = [IntakeResult(path.name, "", "in_progress", "tệp đang được chép, để lại cho lần sau") for path in moving]
     for path in moving:
         log.info("left %s for the next run: still being written", path.name)
+    unregistered: list[tuple[str, Exception]] = []
     for path in ready:
         try:
             results.append(take_in(connection, path, settings, run_id, contract))
         except Exception as error:  # noqa: BLE001 - a bug on one file must not lose the night
             log.exception("intake failed for %s", path.name)
-            results.append(IntakeResult(path.name, "", "failed", f"lỗi hệ thống khi đọc tệp: {error}"))
+            try:
+                results.append(register_failed(connection, path, settings, run_id, error))
+            except Exception as registering:  # noqa: BLE001 - raised below, once the other files are in
+                log.exception("could not register the failed intake of %s", path.name)
+                unregistered.append((path.name, registering))
+    if unregistered:
+        names = ", ".join(f"{name} ({type(error).__name__}: {error})" for name, error in unregistered)
+        raise IntakeError(f"intake failed and could not be registered for: {names}") from unregistered[0][1]
     return results

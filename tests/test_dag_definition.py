@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
 import subprocess
 import sys
 
@@ -28,8 +30,33 @@ def test_schedule_and_task_order():
     assert str(dag.timetable.timezone.name) == "Asia/Ho_Chi_Minh"
     order = [t.task_id for t in dag.topological_sort()]
     assert order[:4] == ["discover", "ingest", "validate", "dbt_build"]
-    assert set(order[4:]) == {"publish", "alert"}  # both after the marts are built, neither waits on the other
+    assert set(order[4:]) == {"publish", "alert"}  # both after dbt build, neither waits on the other
     assert {t.task_id for t in dag.get_task("dbt_build").downstream_list} == {"publish", "alert"}
+    assert dag.get_task("publish").trigger_rule == "all_success"  # only good marts are published
+
+
+def test_the_alert_runs_after_validation_whatever_dbt_build_did():
+    """A failing mart test does not hold back the night's rejection notices; a failed validation does."""
+    alert = load_dag().get_task("alert")
+    assert alert.upstream_task_ids == {"validate", "dbt_build"}
+    assert alert.trigger_rule == "all_done_min_one_success"
+
+
+def test_tasks_take_no_arguments_they_do_not_use():
+    """The steps hand each other nothing but the warehouse: no task takes an argument, order is ``>>``."""
+    for task in load_dag().tasks:
+        assert inspect.signature(task.python_callable).parameters == {}, task.task_id
+
+
+def test_the_dag_file_imports_only_pendulum_and_the_airflow_sdk_at_module_level():
+    tree = ast.parse(DAG_FILE.read_text(encoding="utf-8"))
+    imported = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported.add(node.module or "")
+    assert imported <= {"__future__", "logging", "pendulum", "airflow.sdk"}
 
 
 def test_every_task_touching_the_warehouse_is_in_the_one_slot_pool():

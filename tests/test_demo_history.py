@@ -1,5 +1,6 @@
-"""The demo history (Lào Cai, Yên Bái, Điện Biên, Sơn La, 2016–2026, crossing the reform) loads in one
-night through the real DAG, and the marts answer across the eras."""
+"""The demo history (Lào Cai, Yên Bái, Điện Biên, Sơn La, 2016–2025, crossing the reform) loads in one
+night through the real DAG, and the marts answer across the eras. (The 2026 round is not over while this
+runs: the night would rightly reject it, thong_tin.report_year.chua_ket_thuc.)"""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from demo.history_generator import generate_history
 from warehouse.raw import connect
 
 PROVINCES = ["Lào Cai", "Yên Bái", "Điện Biên", "Sơn La"]
-YEARS = list(range(2016, 2027))
+YEARS = list(range(2016, 2026))  # the night judges the year by the clock: 2026 is not over yet
 
 
 def test_demo_history_loads_in_one_night(settings: Settings, smtp_server, airflow_home: Path, monkeypatch):

@@ -15,12 +15,12 @@ from alerts.digest import compose_alerts, unsent_reports
 from chibo.config import Settings
 from contract.workbook import write_xlsx
 from demo.samples import muong_khuong_2023
-from expectations.validate import validate_pending
 from ingestion.intake import fingerprint, ingest_inbox
 from reading.errors import UnreadableReport
 from reading.guards import Limits
 from reading.reader import read_report
 from tests.hostile_corpus import CORPUS, write_corpus
+from tests.nights import validate_tonight
 from warehouse.raw import connect
 
 UNREADABLE = [case for case in CORPUS if not case.readable]
@@ -66,7 +66,8 @@ def test_a_night_with_every_bad_file_processes_the_good_ones_and_loses_nothing(s
 
     with connect(settings.warehouse) as connection:
         results = {r.file_name: r for r in ingest_inbox(connection, settings, "night-1")}
-        outcomes = {o.submission_id: o for o in validate_pending(connection, "night-1")}
+    outcomes = {o.submission_id: o for o in validate_tonight(settings, "night-1")}
+    with connect(settings.warehouse) as connection:
         failures = dict(
             connection.execute(
                 "select submission_id, string_agg(message, ' | ') from raw.validation_failures group by 1"

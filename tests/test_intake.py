@@ -15,8 +15,8 @@ from demo.samples import (
     muong_khuong_2023,
     write_sample_inbox,
 )
-from expectations.validate import validate_pending
 from ingestion.intake import ingest_inbox
+from tests.nights import validate_tonight
 from units.committee import committee_key
 from warehouse.raw import connect
 
@@ -91,11 +91,12 @@ def test_the_night_batch_is_validated_at_once_and_failures_point_at_submission_s
     write_sample_inbox(settings.inbox)
     with connect(settings.warehouse) as connection:
         results = ingest_inbox(connection, settings, "night-1")
-        outcomes = {o.submission_id: o for o in validate_pending(connection, "night-1")}
+    outcomes = {o.submission_id: o for o in validate_tonight(settings, "night-1")}
+    with connect(settings.warehouse) as connection:
         stored = connection.execute(
             "select s.file_name, o.outcome from raw.submission_outcomes o join raw.submissions s using (submission_id)"
         ).fetchall()
-        again = validate_pending(connection, "night-2")
+    again = validate_tonight(settings, "night-2")
     by_file = {r.file_name: outcomes[r.submission_id] for r in results}
     for sample in SAMPLE_REPORTS:
         assert by_file[sample.file_name].outcome == ("accepted" if sample.valid else "rejected"), sample.file_name
