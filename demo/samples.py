@@ -117,8 +117,9 @@ class ReportSpec:
 
     @property
     def old_scale(self) -> bool:
-        """Organisations were graded TSVM / HTTNV / HTNV / Yếu kém up to the 2017 round."""
-        return self.year <= 2017
+        """The year's grading rule (contract) grades organisations TSVM / HTTNV / HTNV / Yếu kém."""
+        rule = load_contract().grading_rule(self.year)
+        return rule is not None and "TSVM" in rule.org_grades
 
 
 # ---------------------------------------------------------------------------------------------
@@ -480,27 +481,31 @@ ADMISSION_BREAKDOWN = (
 
 
 def totals_from_details(report: Mapping[str, Any]) -> Row:
-    """The ``tong_hop`` counts recomputed from the detail sheets (awareness classes excluded)."""
-    orgs = report["to_chuc_co_so"]
-    villages = report["thon_ban"]
-    grades = [grade_code(o["org_grade"]) for o in orgs]
-    return {
-        "orgs_total": len(orgs),
-        "orgs_party_committee": sum(1 for o in orgs if o["org_kind"] == "dang_bo_co_so"),
-        "orgs_grassroots_branch": sum(1 for o in orgs if o["org_kind"] == "chi_bo_co_so"),
-        "branches_total": len(report["chi_bo"]),
-        "members_total": sum(o["members_total"] for o in orgs),
-        "admitted": sum(o["admitted"] for o in orgs),
-        "villages_total": len(villages),
-        "villages_with_branch": sum(1 for v in villages if v["branch_code"]),
-        "villages_without_members": sum(1 for v in villages if v["members"] == 0),
-        "orgs_htxsnv": grades.count("HTXSNV"),
-        "orgs_httnv": grades.count("HTTNV"),
-        "orgs_htnv": grades.count("HTNV"),
-        "orgs_khtnv": grades.count("KHTNV"),
-        "orgs_tsvm": grades.count("TSVM"),
-        "orgs_yeu_kem": grades.count("YEU_KEM"),
-    }
+    """The ``tong_hop`` totals a report must declare, recomputed from its detail sheets exactly as the
+    contract's ``detail`` declarations say (the declarations the warehouse's int_submission_detail_totals is
+    generated from): the demo writes totals, it does not define them."""
+    grade_fields = {f.name for s in load_contract().sheets for f in s.fields if f.type == "grade"}
+
+    def canonical(column: str, value: Any) -> str:
+        return str(grade_code(value) if column in grade_fields else value)
+
+    totals: Row = {}
+    for summary in load_contract().sheet("tong_hop").fields:
+        detail = summary.detail
+        if detail is None:
+            continue
+        rows = [
+            row
+            for row in report.get(detail.sheet, ())
+            if all(canonical(column, row.get(column)) == wanted for column, wanted in detail.where.items())
+        ]
+        if detail.aggregate == "sum":
+            totals[summary.name] = sum(row.get(detail.column) or 0 for row in rows)
+        elif detail.aggregate == "count_with_branch":
+            totals[summary.name] = sum(1 for row in rows if row.get("branch_code") or row.get("joint_branch") == YES)
+        else:
+            totals[summary.name] = len(rows)
+    return totals
 
 
 # ---------------------------------------------------------------------------------------------
@@ -842,6 +847,7 @@ def _tong_hop(spec: ReportSpec, report: Report, rng: random.Random) -> Row:
     totals["awareness_attendees"] = round(totals["admitted"] * rng.uniform(1.6, 2.4))
     for breakdown in ADMISSION_BREAKDOWN:  # a committee report does not break admissions down by place
         totals[breakdown] = None
+    totals["village_branches_with_committee_pct"] = None  # published for Mường Khương 2023 only (below)
     return totals
 
 
@@ -1134,8 +1140,14 @@ MUONG_NHE_2016_PLANTED_ERRORS: tuple[PlantedError, ...] = (
 )
 
 
+#: Published: "Tỷ lệ chi bộ thôn, tổ dân phố có chi ủy" 73.2 % (115 of the 157 village branches).
+MUONG_KHUONG_2023_VILLAGE_BRANCHES_WITH_COMMITTEE_PCT = 73.2
+
+
 def muong_khuong_2023() -> Report:
-    return synthesise_report(MUONG_KHUONG_2023)
+    report = synthesise_report(MUONG_KHUONG_2023)
+    report["tong_hop"]["village_branches_with_committee_pct"] = MUONG_KHUONG_2023_VILLAGE_BRANCHES_WITH_COMMITTEE_PCT
+    return report
 
 
 def bao_thang_2024() -> Report:

@@ -32,7 +32,7 @@ from contract.model import Contract, load_contract
 from reading.errors import UnreadableReport
 from reading.guards import Limits
 from reading.reader import ParsedReport, read_report
-from units.committee import committee_key, infer_level, parse_year, resolve
+from units.committee import committee_key, infer_level, parse_year, province_code_of_report, resolve
 from warehouse.raw import RAW_SCHEMA, REGISTRY_TABLES, ensure_schema, insert_rows, sheet_rows
 
 log = logging.getLogger(__name__)
@@ -198,13 +198,14 @@ def submission_record(
         "unit_key": unit.key if unit is not None else None,
         "unit_code": unit.code if unit is not None else None,
         "unit_name": unit.name if unit is not None else None,
-        "province_code": unit.province_code if unit is not None else None,
+        "province_code": province_code_of_report(report, resolution),
         "resolution_status": resolution.status if resolution is not None else "unknown",
         "resolution_message": resolution.message_vi if resolution is not None else None,
         "report_year": year,
         "version": next_version(version_of, key, year),
         "contact_email": report.info("contact_email"),
         "preparer": report.info("preparer"),
+        "prepared_on": report.info("prepared_on"),
         "report_kind": report.report_kind,
         "read_error": None,
         "read_notes": "; ".join(notes) or None,

@@ -9,8 +9,8 @@ import pytest
 from chibo.config import Settings
 from contract.workbook import write_xlsx
 from demo.samples import muong_khuong_2023
-from expectations.validate import validate_pending
 from ingestion.intake import ingest_inbox
+from tests.nights import validate_tonight
 from units.direct_committees import resolve_direct
 from warehouse.raw import connect
 
@@ -48,7 +48,8 @@ def test_a_direct_committees_report_is_accepted_and_versioned(settings: Settings
     write_xlsx(settings.inbox / "quan_su.xlsx", report)
     with connect(settings.warehouse) as connection:
         ingest_inbox(connection, settings, "night")
-        [outcome] = validate_pending(connection, "night", settings=settings)
+    [outcome] = validate_tonight(settings, "night")
+    with connect(settings.warehouse, read_only=True) as connection:
         [(key, province)] = connection.execute("select committee_key, province from raw.submissions").fetchall()
     assert outcome.outcome == "accepted"
     assert (key, province) == ("pre-2025:direct:10:quan-su", "Lào Cai")

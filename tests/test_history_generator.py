@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections import defaultdict
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,9 @@ SEED = 7
 def demo() -> list[GeneratedReport]:
     """The demo history in memory (no files): 4 provinces × 2016–2026."""
     return list(history_reports(DEMO_PROVINCES, DEMO_YEARS, SEED))
+
+
+AFTER_THE_2026_ROUND = date(2027, 2, 1)  # the 2026 round is prepared and sent in January 2027
 
 
 def info(generated: GeneratedReport) -> dict:
@@ -256,7 +260,8 @@ def test_sampled_reports_are_accepted_by_the_validator(settings: Settings, tmp_p
     paths = {stem: write_xlsx(tmp_path / f"{stem}.xlsx", generated.report) for stem, generated in reports.items()}
     for stem, path in paths.items():
         assert read_report(path).report_kind == ("detailed" if reports[stem].detailed else "aggregate_only")
-    outcomes = check_files(list(paths.values()), settings)  # the night's own code, as `chibo validate`
+    # the night's own code, as `chibo validate`, on a day after the 2026 round has ended
+    outcomes = check_files(list(paths.values()), settings, today=AFTER_THE_2026_ROUND)
     for stem, outcome in zip(paths, outcomes, strict=True):
         assert (stem, outcome.outcome, [f.rule_id for f in outcome.findings]) == (stem, "accepted", [])
 

@@ -80,3 +80,13 @@ def resolve(report: ParsedReport) -> Resolution | None:
     return resolve_committee(
         report.info("province"), report.info("committee_name"), report.info("committee_code"), year
     )
+
+
+def province_code_of_report(report: ParsedReport, resolution: Resolution | None) -> str | None:
+    """The code of the report's province in the report year's era: the resolved unit's province, else the
+    province as written when that alone can be resolved (so the warehouse never has to match names)."""
+    if resolution is not None and resolution.status == "resolved" and resolution.unit is not None:
+        return resolution.unit.province_code
+    year = parse_year(report.info("report_year"))
+    province = resolve_province(report.info("province") or "", year) if year is not None else None
+    return province.code if province is not None else None

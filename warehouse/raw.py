@@ -47,6 +47,7 @@ REGISTRY_TABLES: dict[str, dict[str, str]] = {
         "version": "INTEGER",
         "contact_email": "VARCHAR",
         "preparer": "VARCHAR",
+        "prepared_on": "VARCHAR",
         "report_kind": "VARCHAR",
         "read_error": "VARCHAR",
         "read_notes": "VARCHAR",
@@ -93,6 +94,7 @@ REGISTRY_TABLES: dict[str, dict[str, str]] = {
         "severity": "VARCHAR",
         "fix": "VARCHAR",
         "docs_url": "VARCHAR",
+        "detail": "VARCHAR",  # technical detail for the operators, only when the check could not run
     },
 }
 

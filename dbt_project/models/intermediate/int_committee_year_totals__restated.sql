@@ -4,10 +4,9 @@
 --                        2025+ commune or province): through the crosswalks, a 2025+ unit to its own province
 --   province_code        the province code intake resolved (raw.submissions.province_code) in the report
 --                        year's era: a committee directly under the province that is not an administrative
---                        unit ('pre-2025:direct:14:quan-su'). Keys are never parsed here: their format is
---                        Python's (units.admin_units.Unit.key, units.direct_committees)
---   province_name        the province as reported (official short name, or as written for a committee that
---                        could not be resolved, e.g. 'lao-cai/xyz'), folded, in the report year's era first
+--                        unit ('pre-2025:direct:14:quan-su'), or one whose own name could not be resolved
+--                        ('lao-cai/xyz') in a province that could. Keys and names are never parsed or folded
+--                        here: that is Python's (units.keys, units.committee.province_code_of_report)
 --   unmapped             none of these: current_province_* are null
 -- Province as reported is kept in reported_province.
 
@@ -31,27 +30,11 @@ unit_provinces as (
 
 ),
 
-province_names as (
-
-    select
-        admin_units.era,
-        {{ folded_province_name('admin_units.short_name') }} as folded_name,
-        unit_provinces.current_province_key,
-        unit_provinces.current_province_code,
-        unit_provinces.current_province
-    from admin_units
-    inner join unit_provinces
-        on admin_units.unit_key = unit_provinces.unit_key
-    where admin_units.level = 'province'
-
-),
-
 committees as (
 
     select
         committee_totals.*,
-        {{ report_era('committee_totals.report_year') }} as report_era,
-        {{ folded_province_name('committee_totals.province') }} as folded_province
+        {{ report_era('committee_totals.report_year') }} as report_era
     from committee_totals
 
 ),
@@ -69,23 +52,6 @@ code_matches as (
 
 ),
 
-name_matches as (
-
-    select
-        committees.committee_year_id,
-        province_names.current_province_key,
-        province_names.current_province_code,
-        province_names.current_province
-    from committees
-    inner join province_names
-        on committees.folded_province = province_names.folded_name
-    qualify row_number() over (
-        partition by committees.committee_year_id
-        order by (province_names.era = committees.report_era) desc, province_names.era
-    ) = 1
-
-),
-
 restated as (
 
     select
@@ -93,18 +59,11 @@ restated as (
         case
             when by_unit.unit_key is not null then 'unit_key'
             when by_key_province.unit_key is not null then 'province_code'
-            when name_matches.committee_year_id is not null then 'province_name'
             else 'unmapped'
         end as restated_by,
-        coalesce(
-            by_unit.current_province_key, by_key_province.current_province_key, name_matches.current_province_key
-        ) as current_province_key,
-        coalesce(
-            by_unit.current_province_code, by_key_province.current_province_code, name_matches.current_province_code
-        ) as current_province_code,
-        coalesce(
-            by_unit.current_province, by_key_province.current_province, name_matches.current_province
-        ) as current_province
+        coalesce(by_unit.current_province_key, by_key_province.current_province_key) as current_province_key,
+        coalesce(by_unit.current_province_code, by_key_province.current_province_code) as current_province_code,
+        coalesce(by_unit.current_province, by_key_province.current_province) as current_province
     from committees
     left join unit_provinces as by_unit
         on committees.committee_key = by_unit.unit_key
@@ -112,8 +71,6 @@ restated as (
         on committees.committee_year_id = code_matches.committee_year_id
     left join unit_provinces as by_key_province
         on code_matches.unit_key = by_key_province.unit_key
-    left join name_matches
-        on committees.committee_year_id = name_matches.committee_year_id
 
 ),
 

@@ -23,6 +23,7 @@ renamed as (
         unit_key,
         province_code,
         preparer,
+        try_cast(prepared_on as date) as prepared_on,
         try_cast(report_year as integer) as report_year,
         try_cast(version as integer) as version,
         contact_email,
