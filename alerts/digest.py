@@ -1,10 +1,12 @@
 """The nightly digest: one Vietnamese e-mail per province, HTML and plain text.
 
 It lists the reports decided since the last digest: rejected ones with what to fix, accepted ones
-with warnings to check, each item linking to its GX Data Docs page; and, on reminder days, the
-committees that have not reported or reported late. Composing is pure (warehouse rows → messages);
-the DAG sends them through Airflow's SMTP connection and records what was sent, so the same finding
-of the same report version is never sent twice. Reports whose province is unknown go to the operators.
+with warnings to check, each item linking to its GX Data Docs page, held ones (a check could not run:
+not the committee's fault); and, on reminder days, the committees that have not reported or reported
+late. Composing is pure (warehouse rows → messages); the DAG sends them through Airflow's SMTP
+connection and records what was sent, so the same finding of the same report version is never sent
+twice. Reports whose province is unknown go to the operators, and so does a technical digest of every
+held decision (the rule that could not run and why), once per decision.
 """
 
 from __future__ import annotations
@@ -23,7 +25,11 @@ from warehouse.raw import RAW_SCHEMA
 
 MAX_ITEMS_PER_REPORT = 60
 UNKNOWN_PROVINCE = "(chưa xác định tỉnh)"
-OUTCOME_KIND = "outcome"
+OUTCOME_KIND = "outcome"  # alerts_sent.kind of a final decision (accepted/rejected) told to the province
+HELD_KIND = "held"  # the province was told the report is held (once per submission)
+OPERATORS_HELD_KIND = "held:"  # + run_id: the operators were told of this held decision
+OPERATORS = "(bộ phận vận hành)"
+INTAKE_FAILED_RULE_ID = "tep.loi_tiep_nhan"
 NOTHING_TO_SAY = "Không có báo cáo nào bị từ chối hay cần kiểm tra trong lần tổng hợp này."
 
 
@@ -36,6 +42,8 @@ class Problem:
     severity: str = "error"
     fix: str | None = None
     docs_url: str | None = None
+    rule_id: str | None = None
+    detail: str | None = None  # technical detail for the operators: set when the check could not run
 
 
 @dataclass
@@ -49,6 +57,8 @@ class ReportItem:
     contact_email: str | None
     outcome: str
     problems: list[Problem] = field(default_factory=list)
+    decided_in: str | None = None  # run_id of the decision
+    archived_path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,7 @@ class Alert:
     html: str
     submission_ids: tuple[str, ...]
     section_keys: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()  # the alerts_sent kind recorded for each of submission_ids (default: outcome)
 
     def message(self, mail_from: str) -> MIMEMultipart:
         """multipart/alternative: plain text, then HTML. (The compat32 MIME classes, as Airflow's own
@@ -86,43 +97,72 @@ class Alert:
         return message
 
 
-UNSENT_SQL = f"""
+LATEST_DECISIONS = f"""
 WITH latest_outcome AS (
     SELECT submission_id, arg_max(outcome, decided_at) AS outcome, arg_max(run_id, decided_at) AS run_id
     FROM {RAW_SCHEMA}.submission_outcomes GROUP BY submission_id
 )
 SELECT s.submission_id, s.file_name, s.province, s.committee_name, s.report_year, s.version, s.contact_email,
-       o.outcome, f.sheet, f.sheet_row, f.message, f.value, coalesce(f.severity, 'error'), f.fix, f.docs_url
+       o.outcome, o.run_id, s.archived_path,
+       f.sheet, f.sheet_row, f.message, f.value, coalesce(f.severity, 'error'), f.fix, f.docs_url, f.rule_id, f.detail
 FROM latest_outcome o
 JOIN {RAW_SCHEMA}.submissions s USING (submission_id)
 JOIN {RAW_SCHEMA}.validation_failures f ON f.submission_id = o.submission_id AND f.run_id = o.run_id
+"""
+ORDER_BY = "ORDER BY s.province, s.committee_name, s.file_name, f.severity, f.sheet, f.sheet_row, f.rule_id"
+
+UNSENT_SQL = f"""{LATEST_DECISIONS}
 WHERE NOT EXISTS (
-    SELECT 1 FROM {RAW_SCHEMA}.alerts_sent a WHERE a.submission_id = o.submission_id AND a.kind = '{OUTCOME_KIND}'
+    SELECT 1 FROM {RAW_SCHEMA}.alerts_sent a
+    WHERE a.submission_id = o.submission_id
+      AND a.kind = CASE WHEN o.outcome = 'held' THEN '{HELD_KIND}' ELSE '{OUTCOME_KIND}' END
 )
-ORDER BY s.province, s.committee_name, s.file_name, f.severity, f.sheet, f.sheet_row, f.rule_id
+{ORDER_BY}
+"""
+
+UNSENT_HELD_SQL = f"""{LATEST_DECISIONS}
+WHERE o.outcome = 'held' AND f.detail IS NOT NULL
+  AND NOT EXISTS (
+    SELECT 1 FROM {RAW_SCHEMA}.alerts_sent a
+    WHERE a.submission_id = o.submission_id AND a.kind = '{OPERATORS_HELD_KIND}' || o.run_id
+)
+{ORDER_BY}
 """
 
 
-def unsent_reports(connection: duckdb.DuckDBPyConnection) -> list[ReportItem]:
-    """Decided reports with something to say (errors or warnings) that no digest has carried yet."""
+def report_items(rows: list[tuple]) -> list[ReportItem]:
     reports: dict[str, ReportItem] = {}
-    for row in connection.execute(UNSENT_SQL).fetchall():
-        submission_id, file_name, province, committee, year, version, email, outcome = row[:8]
-        sheet, sheet_row, message, value, severity, fix, docs_url = row[8:]
+    for row in rows:
+        submission_id, file_name, province, committee, year, version, email, outcome, run_id, archived = row[:10]
+        sheet, sheet_row, message, value, severity, fix, docs_url, rule_id, detail = row[10:]
         report = reports.setdefault(
             submission_id,
-            ReportItem(submission_id, file_name, province, committee, year, version, email, outcome),
+            ReportItem(
+                submission_id, file_name, province, committee, year, version, email, outcome, [], run_id, archived
+            ),
         )
-        report.problems.append(Problem(sheet, sheet_row, message, value, severity, fix, docs_url))
+        report.problems.append(Problem(sheet, sheet_row, message, value, severity, fix, docs_url, rule_id, detail))
     return list(reports.values())
+
+
+def unsent_reports(connection: duckdb.DuckDBPyConnection) -> list[ReportItem]:
+    """Decided reports with something to say (errors or warnings, or held) that no digest has carried yet."""
+    return report_items(connection.execute(UNSENT_SQL).fetchall())
+
+
+def unsent_held(connection: duckdb.DuckDBPyConnection) -> list[ReportItem]:
+    """Held decisions the operators have not been told of, with the checks that could not run and why."""
+    return report_items(connection.execute(UNSENT_HELD_SQL).fetchall())
 
 
 def record_sent(connection: duckdb.DuckDBPyConnection, alerts: Iterable[Alert], run_id: str) -> None:
     sent_at = datetime.now(UTC).replace(tzinfo=None)
     rows = [
-        (submission_id, alert.province, OUTCOME_KIND, run_id, sent_at)
+        (submission_id, alert.province, kind, run_id, sent_at)
         for alert in alerts
-        for submission_id in alert.submission_ids
+        for submission_id, kind in zip(
+            alert.submission_ids, alert.kinds or (OUTCOME_KIND,) * len(alert.submission_ids), strict=True
+        )
     ] + [(None, alert.province, key, run_id, sent_at) for alert in alerts for key in alert.section_keys]
     if rows:
         connection.executemany(f"INSERT INTO {RAW_SCHEMA}.alerts_sent VALUES (?, ?, ?, ?, ?)", rows)
@@ -157,17 +197,30 @@ def greeting(province: str) -> str:
     return f"Kính gửi Ban Tổ chức Tỉnh ủy {province},"
 
 
-def split(reports: list[ReportItem]) -> tuple[list[ReportItem], list[ReportItem]]:
+def split(reports: list[ReportItem]) -> tuple[list[ReportItem], list[ReportItem], list[ReportItem]]:
     rejected = [r for r in reports if r.outcome == "rejected"]
-    warned = [r for r in reports if r.outcome != "rejected"]
-    return rejected, warned
+    warned = [r for r in reports if r.outcome == "accepted"]
+    held = [r for r in reports if r.outcome == "held"]
+    return rejected, warned, held
+
+
+HELD_HEADING = "BÁO CÁO ĐANG ĐƯỢC GIỮ LẠI — không phải do lỗi của đơn vị"
+HELD_EXPLANATION = (
+    "Hệ thống chưa kiểm tra xong các báo cáo này vì một lỗi kỹ thuật; bộ phận kỹ thuật đã được báo và đang xử lý. "
+    "Đơn vị không cần gửi lại. Các báo cáo này chưa được đưa vào số liệu tổng hợp."
+)
+
+
+def fix_label(problem: Problem) -> str:
+    if problem.detail is not None:
+        return "Ghi chú"
+    return "Cách sửa" if problem.severity == "error" else "Gợi ý"
 
 
 def text_report(number: int, report: ReportItem) -> list[str]:
     lines = ["", f"{number}. {report_title(report)}"]
     for problem in report.problems[:MAX_ITEMS_PER_REPORT]:
-        label = "Cách sửa" if problem.severity == "error" else "Gợi ý"
-        fix = f" {label}: {problem.fix}" if problem.fix else ""
+        fix = f" {fix_label(problem)}: {problem.fix}" if problem.fix else ""
         lines.append(f"   - {where(problem)}: {problem.message}{fix}")
         if problem.docs_url:
             lines.append(f"     Chi tiết kiểm tra: {problem.docs_url}")
@@ -180,7 +233,7 @@ def text_report(number: int, report: ReportItem) -> list[str]:
 
 
 def text_body(province: str, reports: list[ReportItem], sections: list[Section], night: str) -> str:
-    rejected, warned = split(reports)
+    rejected, warned, held = split(reports)
     lines = [greeting(province), "", f"Kết quả tổng hợp số liệu tổ chức đảng, đảng viên ngày {night}:"]
     if rejected:
         lines += [
@@ -202,6 +255,10 @@ def text_body(province: str, reports: list[ReportItem], sections: list[Section],
         lines += ["", "C. TÌNH HÌNH GỬI BÁO CÁO"]
     for section in sections:
         lines += ["", section.text]
+    if held:
+        lines += ["", f"D. {len(held)} {HELD_HEADING}. {HELD_EXPLANATION}"]
+        for number, report in enumerate(held, start=1):
+            lines += text_report(number, report)
     if not reports and not sections:
         lines += ["", NOTHING_TO_SAY]
     lines += ["", "Thư này được gửi tự động từ hệ thống chibo. Xin đừng trả lời thư này."]
@@ -217,7 +274,7 @@ def html_report(report: ReportItem) -> list[str]:
     ]
     for problem in report.problems[:MAX_ITEMS_PER_REPORT]:
         link = f'<a href="{escape(problem.docs_url)}">Data Docs</a>' if problem.docs_url else ""
-        cells = [where(problem), problem.message, problem.value or "", problem.fix or ""]
+        cells = [where(problem), problem.message, problem.value or "", problem.fix or ""]  # no detail: staff
         row = "".join(f"<td>{escape(cell)}</td>" for cell in cells)
         parts.append(f'<tr class="{escape(problem.severity)}">{row}<td>{link}</td></tr>')
     parts.append("</table>")
@@ -231,7 +288,7 @@ def html_report(report: ReportItem) -> list[str]:
 
 def html_body(province: str, reports: list[ReportItem], sections: list[Section], night: str) -> str:
     escape = html.escape
-    rejected, warned = split(reports)
+    rejected, warned, held = split(reports)
     parts = [
         '<html><head><meta charset="utf-8"><title>chibo</title></head><body style="font-family: Arial, sans-serif">',
         f"<p>{escape(greeting(province))}</p>",
@@ -250,6 +307,11 @@ def html_body(province: str, reports: list[ReportItem], sections: list[Section],
     if sections:
         parts.append("<h2>C. Tình hình gửi báo cáo</h2>")
     parts += [section.html for section in sections]
+    if held:
+        parts.append(f"<h2>D. {len(held)} {escape(HELD_HEADING.lower().capitalize())}</h2>")
+        parts.append(f"<p>{escape(HELD_EXPLANATION)}</p>")
+        for report in held:
+            parts += html_report(report)
     if not reports and not sections:
         parts.append(f"<p>{NOTHING_TO_SAY}</p>")
     parts.append("<p><i>Thư này được gửi tự động từ hệ thống chibo. Xin đừng trả lời thư này.</i></p></body></html>")
@@ -257,12 +319,14 @@ def html_body(province: str, reports: list[ReportItem], sections: list[Section],
 
 
 def subject_for(province: str, reports: list[ReportItem], sections: list[Section], night: str) -> str:
-    rejected, warned = split(reports)
+    rejected, warned, held = split(reports)
     parts = []
     if rejected:
         parts.append(f"{len(rejected)} báo cáo bị từ chối")
     if warned:
         parts.append(f"{len(warned)} báo cáo cần kiểm tra")
+    if held:
+        parts.append(f"{len(held)} báo cáo đang được giữ lại")
     parts += [section.subject_part for section in sections if section.subject_part]
     if not parts:
         parts.append("không có gì cần xử lý")
@@ -274,8 +338,10 @@ def compose_alerts(
     reports: Iterable[ReportItem],
     night: str,
     sections: Mapping[str, list[Section]] | None = None,
+    held: Iterable[ReportItem] = (),
 ) -> list[Alert]:
-    """One digest per province with something to say; none for a province with nothing to say."""
+    """One digest per province with something to say; none for a province with nothing to say; and, when
+    reports were held (``held``: see ``unsent_held``), the operators' technical digest."""
     canonical = {province_match_key(p): p for p in settings.recipients}  # one digest a province, however spelt
     sections = {canonical.get(province_match_key(p), p): s for p, s in (sections or {}).items()}
     by_province: dict[str, list[ReportItem]] = {}
@@ -307,6 +373,92 @@ def compose_alerts(
                 html=html_body(province, province_reports, province_sections, night),
                 submission_ids=tuple(r.submission_id for r in province_reports),
                 section_keys=tuple(s.key for s in province_sections),
+                kinds=tuple(HELD_KIND if r.outcome == "held" else OUTCOME_KIND for r in province_reports),
             )
         )
+    held = list(held)
+    if held:
+        alerts.append(operators_alert(settings, held, night))
     return alerts
+
+
+# ------------------------------------------------------------------ the operators' digest of held reports
+
+
+def operator_action(report: ReportItem) -> str:
+    """What an operator must do (docs/operations.md)."""
+    if any(p.rule_id == INTAKE_FAILED_RULE_ID for p in report.problems):
+        kept = f" (bản đã nhận: {report.archived_path})" if report.archived_path else ""
+        return (
+            "Tệp đã được đăng ký theo mã băm nên sẽ không được đọc lại tự động: chép lại đúng tệp đó vào hộp thư chỉ "
+            f"bị bỏ qua như bản trùng{kept}. Sau khi khắc phục lỗi, hãy đưa vào hộp thư một bản lưu lại của tệp "
+            "(mở rồi lưu lại để có mã băm mới), như một lần gửi báo cáo sửa đổi (docs/operations.md, «Sending a "
+            "corrected report»); bản mới được tiếp nhận và kiểm tra ở lần tổng hợp sau."
+        )
+    return (
+        "Khắc phục nguyên nhân (chi tiết kỹ thuật ở trên, nhật ký tác vụ validate trong Airflow). Báo cáo được kiểm "
+        "tra lại tự động ở mỗi lần tổng hợp cho đến khi kiểm tra chạy được; không cần gửi lại tệp."
+    )
+
+
+def operators_text(held: list[ReportItem], night: str) -> str:
+    lines = [
+        "Kính gửi bộ phận vận hành hệ thống chibo,",
+        "",
+        f"Lần tổng hợp ngày {night}: {len(held)} báo cáo bị giữ lại vì một bước kiểm tra hoặc tiếp nhận không thực "
+        "hiện được (lỗi hệ thống, không phải lỗi số liệu). Các báo cáo này chưa vào số liệu tổng hợp; tỉnh được báo "
+        "là báo cáo đang chờ xử lý, không phải bị từ chối.",
+    ]
+    for number, report in enumerate(held, start=1):
+        lines += [
+            "",
+            f"{number}. {report_title(report)}",
+            f"   Tỉnh: {report.province or UNKNOWN_PROVINCE}; mã báo cáo: {report.submission_id}; "
+            f"lần tổng hợp: {report.decided_in}",
+        ]
+        for problem in report.problems:
+            lines.append(f"   - Quy tắc «{problem.rule_id}»: {problem.message}")
+            lines.append(f"     Chi tiết kỹ thuật: {problem.detail}")
+        lines.append(f"   Cần làm: {operator_action(report)}")
+    lines += ["", "Thư này được gửi tự động từ hệ thống chibo."]
+    return "\n".join(lines)
+
+
+def operators_html(held: list[ReportItem], night: str) -> str:
+    escape = html.escape
+    parts = [
+        '<html><head><meta charset="utf-8"><title>chibo</title></head><body style="font-family: Arial, sans-serif">',
+        "<p>Kính gửi bộ phận vận hành hệ thống chibo,</p>",
+        f"<p>Lần tổng hợp ngày {escape(night)}: {len(held)} báo cáo bị giữ lại vì một bước kiểm tra hoặc tiếp nhận "
+        "không thực hiện được (lỗi hệ thống, không phải lỗi số liệu).</p>",
+    ]
+    for report in held:
+        parts += [
+            f"<h3>{escape(report_title(report))}</h3>",
+            f"<p>Tỉnh: {escape(report.province or UNKNOWN_PROVINCE)}; mã báo cáo: {escape(report.submission_id)}; "
+            f"lần tổng hợp: {escape(report.decided_in or '')}</p>",
+            '<table border="1" cellpadding="4" cellspacing="0">',
+            "<tr><th>Quy tắc</th><th>Nội dung</th><th>Chi tiết kỹ thuật</th></tr>",
+        ]
+        parts += [
+            f"<tr><td>{escape(p.rule_id or '')}</td><td>{escape(p.message)}</td>"
+            f"<td><pre>{escape(p.detail or '')}</pre></td></tr>"
+            for p in report.problems
+        ]
+        parts += ["</table>", f"<p>Cần làm: {escape(operator_action(report))}</p>"]
+    parts.append("<p><i>Thư này được gửi tự động từ hệ thống chibo.</i></p></body></html>")
+    return "\n".join(parts)
+
+
+def operators_alert(settings: Settings, held: list[ReportItem], night: str) -> Alert:
+    """One technical digest to the operators: each held decision, the rule that could not run and why."""
+    return Alert(
+        province=OPERATORS,
+        recipients=settings.operators,
+        cc=(),
+        subject=f"[chibo] Vận hành: {len(held)} báo cáo bị giữ lại do lỗi hệ thống — tổng hợp ngày {night}",
+        text=operators_text(held, night),
+        html=operators_html(held, night),
+        submission_ids=tuple(r.submission_id for r in held),
+        kinds=tuple(f"{OPERATORS_HELD_KIND}{r.decided_in}" for r in held),
+    )

@@ -13,7 +13,7 @@ from alerts.completeness import (
     missing_and_late,
     reminder_due,
 )
-from alerts.digest import Alert, Section, already_said, compose_alerts, record_sent, unsent_reports
+from alerts.digest import Alert, Section, already_said, compose_alerts, record_sent, unsent_held, unsent_reports
 from chibo.config import Settings
 from warehouse.raw import connect, ensure_schema
 
@@ -57,8 +57,9 @@ def digests_to_send(settings: Settings, today: date, night: str) -> list[Alert]:
     with connect(settings.warehouse) as connection:
         ensure_schema(connection)
         reports = unsent_reports(connection)
+        held = unsent_held(connection)
         sections = completeness_sections(connection, settings, today)
-    return compose_alerts(settings, reports, night, sections)
+    return compose_alerts(settings, reports, night, sections, held)
 
 
 def mark_sent(settings: Settings, digests: list[Alert], run_id: str) -> None:

@@ -6,6 +6,7 @@ Messages for staff and submitters are in Vietnamese; logs are in English.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -68,36 +69,48 @@ def describe_reading(report) -> list[str]:  # noqa: ANN001 - ParsedReport, impor
     return lines
 
 
+def where_of(finding) -> str:  # noqa: ANN001 - expectations.runner.Finding, imported lazily
+    return f"trang {finding.sheet}" + (f", dòng {finding.sheet_row}" if finding.sheet_row else "")
+
+
 def command_validate(args: argparse.Namespace) -> int:
-    from expectations.validate import validate_report
+    """The night's own intake and validation on this one file, in a scratch warehouse (pipeline.check)."""
+    from contract.model import load_contract
+    from expectations.rules import UNREADABLE_RULE
+    from pipeline.check import check_file
     from reading.reader import UnreadableReport, read_report
 
     path = Path(args.file)
-    try:
-        report = read_report(path)
-    except UnreadableReport as error:
-        print(f"KHÔNG ĐỌC ĐƯỢC TỆP {path.name}: {error.message_vi}")
+    if not path.exists() and not path.is_symlink():
+        print(f"KHÔNG MỞ ĐƯỢC TỆP {path}: không có tệp này.")
         return EXIT_UNREADABLE
-    except OSError as error:
-        print(f"KHÔNG MỞ ĐƯỢC TỆP {path}: {error.strerror}")
+    settings = load_settings()
+    outcome = check_file(path, settings, warehouse=Path(args.warehouse) if args.warehouse else None)
+    unreadable = [f for f in outcome.findings if f.rule_id == UNREADABLE_RULE.rule_id]
+    if unreadable:
+        print(f"KHÔNG ĐỌC ĐƯỢC TỆP {path.name}: {unreadable[0].message}")
         return EXIT_UNREADABLE
-    print("\n".join(describe_reading(report)))
-    outcome = validate_report(report, warehouse=Path(args.warehouse) if args.warehouse else None)
+    with contextlib.suppress(UnreadableReport, OSError):  # how intake read it: same reader, contract and limits
+        print("\n".join(describe_reading(read_report(path, load_contract(), settings.limits))))
     print()
     warnings = [f for f in outcome.findings if f.severity == "warning"]
     if warnings:
         print(f"Cần kiểm tra lại ({len(warnings)} cảnh báo, không làm báo cáo bị từ chối):")
         for finding in warnings:
-            where = f"trang {finding.sheet}" + (f", dòng {finding.sheet_row}" if finding.sheet_row else "")
-            print(f"  - {where}: {finding.message} {finding.fix}")
+            print(f"  - {where_of(finding)}: {finding.message} {finding.fix}")
     if outcome.outcome == "accepted":
         print("KẾT QUẢ: báo cáo HỢP LỆ, sẽ được tiếp nhận.")
         return EXIT_ACCEPTED
     errors = [f for f in outcome.findings if f.severity == "error"]
-    print(f"KẾT QUẢ: báo cáo BỊ TỪ CHỐI — {len(errors)} lỗi cần sửa:")
+    if outcome.outcome == "held":
+        print(
+            "KẾT QUẢ: báo cáo ĐƯỢC GIỮ LẠI — hệ thống chưa kiểm tra xong do lỗi kỹ thuật, không phải do lỗi "
+            "của báo cáo:"
+        )
+    else:
+        print(f"KẾT QUẢ: báo cáo BỊ TỪ CHỐI — {len(errors)} lỗi cần sửa:")
     for finding in errors:
-        where = f"trang {finding.sheet}" + (f", dòng {finding.sheet_row}" if finding.sheet_row else "")
-        print(f"  - {where}: {finding.message} Cách sửa: {finding.fix}")
+        print(f"  - {where_of(finding)}: {finding.message} Cách sửa: {finding.fix}")
     return EXIT_REJECTED
 
 
@@ -180,7 +193,7 @@ def command_history(args: argparse.Namespace) -> int:
     if not versions:
         print(f"Không có báo cáo nào của «{args.committee}» cho năm {args.year}.")
         return EXIT_REJECTED
-    outcomes = {"accepted": "tiếp nhận", "rejected": "từ chối", None: "chưa kiểm tra"}
+    outcomes = {"accepted": "tiếp nhận", "rejected": "từ chối", "held": "giữ lại chờ xử lý", None: "chưa kiểm tra"}
     columns = [
         ("version", "Lần"),
         ("received", "Nhận lúc (UTC)"),
@@ -215,7 +228,9 @@ def parser() -> argparse.ArgumentParser:
     template = commands.add_parser("template", help="write the blank report template (.xlsx)")
     template.add_argument("output")
     template.set_defaults(handler=command_template)
-    validate = commands.add_parser("validate", help="check one report file: exit 0 accepted, 1 rejected, 2 unreadable")
+    validate = commands.add_parser(
+        "validate", help="check one report file as the night would: exit 0 accepted, 1 rejected or held, 2 unreadable"
+    )
     validate.add_argument("file")
     validate.add_argument(
         "--warehouse", help="also check against the committee's accepted history in this warehouse (DuckDB file)"

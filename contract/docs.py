@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from chibo.config import REPO_ROOT
-from contract.model import Contract, Sheet, load_contract
+from contract.model import Contract, Field, Sheet, load_contract
 
 DOC_PATH = REPO_ROOT / "docs" / "submission-format.md"
 
@@ -97,6 +97,18 @@ def value_list(contract: Contract, sheet: Sheet, field_name: str) -> str:
     return "<br>".join(f"`{v.code}` {v.label}" for v in values)
 
 
+def meaning(field_: Field) -> str:
+    """The description, with the bounds the contract declares (each is a rule of the catalogue)."""
+    bounds = []
+    if field_.part_of:
+        bounds.append(f"part of `{field_.part_of}`: the parts given add up to it")
+    elif field_.at_most:
+        bounds.append(f"at most `{field_.at_most}`")
+    if field_.unit == "%":
+        bounds.append("from 0 to 100")
+    return field_.description + "".join(f"; {bound}" for bound in bounds)
+
+
 def sheet_section(contract: Contract, sheet: Sheet) -> list[str]:
     layout = (
         "key / value: column A the item (Chỉ tiêu), column B its value (Giá trị)"
@@ -116,25 +128,28 @@ def sheet_section(contract: Contract, sheet: Sheet) -> list[str]:
         aliases = ", ".join(field_.aliases)
         lines.append(
             f"| {field_.header} | `{field_.name}` | {field_.type} | {field_.unit or ''} | "
-            f"{'yes' if field_.required else ''} | {allowed} | {aliases} | {field_.description} |"
+            f"{'yes' if field_.required else ''} | {allowed} | {aliases} | {meaning(field_)} |"
         )
     return lines + [""]
 
 
 def rules_section(contract: Contract) -> list[str]:
-    from expectations.rules import all_rules
+    from expectations.rules import all_rules, system_rules
 
     lines = [
         "## Checks",
         "",
-        "Every report is validated with Great Expectations. A report that fails any check is rejected: it",
-        "is kept in the warehouse, marked, and does not reach the marts; the province's staff receive",
-        "the messages below by e-mail. `chibo validate FILE` runs the same checks on one file.",
+        "Every report is validated with Great Expectations. A report that fails a check of severity error",
+        "is rejected: it is kept in the warehouse, marked, and does not reach the marts; the province's",
+        "staff receive the messages below by e-mail. A check that cannot run (or a file intake failed on)",
+        "holds the report instead: it does not reach the marts either, the operators are told, and it is",
+        "checked again the next night. `chibo validate FILE` runs the night's own intake and checks on one",
+        "file, with the same configuration (severities per province included).",
         "",
         "| rule | sheet | what it checks | message (Vietnamese) | how to fix |",
         "|---|---|---|---|---|",
     ]
-    for rule in all_rules(contract):
+    for rule in all_rules(contract) + system_rules():
         message = rule.message.replace("|", "\\|")
         lines.append(f"| `{rule.rule_id}` | {rule.sheet} | {rule.origin} | {message} | {rule.fix} |")
     return lines + [""]

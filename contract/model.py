@@ -68,6 +68,12 @@ class Field:
     allowed: str | None = None
     detail: DetailAggregate | None = None
     part_of: str | None = None  # a breakdown: the parts of a figure must add up to it
+    at_most: str | None = None  # a part of this whole (same sheet): at most it
+
+    @property
+    def whole(self) -> str | None:
+        """The figure this one is a part of (``at_most``, or the figure a breakdown adds up to)."""
+        return self.at_most or self.part_of
 
     def spellings(self) -> tuple[str, ...]:
         return (self.name, self.header, *self.aliases)
@@ -160,6 +166,7 @@ def _field(raw: dict[str, Any]) -> Field:
         allowed=raw.get("allowed"),
         detail=DetailAggregate(**detail) if detail else None,
         part_of=raw.get("part_of"),
+        at_most=raw.get("at_most"),
     )
 
 

@@ -106,6 +106,7 @@ class ReportSpec:
     preparer: str = "Nguyễn Thị Hoa"
     contact_email: str = "tochuc@example.org"
     awareness_classes: int | None = None
+    village_branches_with_committee_pct: float | None = None  # the published share (%), when there is one
 
     @property
     def committee_name(self) -> str:
@@ -847,7 +848,7 @@ def _tong_hop(spec: ReportSpec, report: Report, rng: random.Random) -> Row:
     totals["awareness_attendees"] = round(totals["admitted"] * rng.uniform(1.6, 2.4))
     for breakdown in ADMISSION_BREAKDOWN:  # a committee report does not break admissions down by place
         totals[breakdown] = None
-    totals["village_branches_with_committee_pct"] = None  # published for Mường Khương 2023 only (below)
+    totals["village_branches_with_committee_pct"] = spec.village_branches_with_committee_pct
     return totals
 
 
@@ -927,6 +928,7 @@ MUONG_KHUONG_2023 = ReportSpec(
     villages=157,
     branches_total=243,
     village_branch_committees=115,
+    village_branches_with_committee_pct=73.2,  # published: 115 of the 157 village branches have a chi ủy
     members_total=3792,
     org_grades={"HTXSNV": 8, "HTTNV": 34},
     seed=20231,
@@ -1140,14 +1142,8 @@ MUONG_NHE_2016_PLANTED_ERRORS: tuple[PlantedError, ...] = (
 )
 
 
-#: Published: "Tỷ lệ chi bộ thôn, tổ dân phố có chi ủy" 73.2 % (115 of the 157 village branches).
-MUONG_KHUONG_2023_VILLAGE_BRANCHES_WITH_COMMITTEE_PCT = 73.2
-
-
 def muong_khuong_2023() -> Report:
-    report = synthesise_report(MUONG_KHUONG_2023)
-    report["tong_hop"]["village_branches_with_committee_pct"] = MUONG_KHUONG_2023_VILLAGE_BRANCHES_WITH_COMMITTEE_PCT
-    return report
+    return synthesise_report(MUONG_KHUONG_2023)
 
 
 def bao_thang_2024() -> Report:

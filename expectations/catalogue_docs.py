@@ -10,7 +10,7 @@ import sys
 
 from chibo.config import REPO_ROOT, load_settings
 from contract.model import load_contract
-from expectations.rules import UNREADABLE_RULE, Rule, all_rules
+from expectations.rules import Rule, all_rules, system_rules
 
 DOC_PATH = REPO_ROOT / "docs" / "data-quality.md"
 
@@ -20,17 +20,27 @@ INTRO = """# Data quality: the rule catalogue
 
 Every report is checked by these rules, with Great Expectations, in one run for the whole night's batch.
 An **error** rejects the report (it is kept, marked, and never reaches the marts); a **warning** lets it
-through and asks staff to check. Severities can be changed per province in `chibo.yaml`
+through and asks staff to check. Validation fails closed: a check that cannot run (its expectation
+raises, for a missing column or a library change) is recorded as `errored` and **holds** the report
+(outcome `held`: not accepted, so never in the marts) with the message «Không thực hiện được kiểm tra
+«…»; báo cáo được giữ lại chờ bộ phận kỹ thuật xử lý», the technical detail going to the operators'
+digest; a held report is validated again each night. A file intake failed on is held the same way
+under `tep.loi_tiep_nhan`, once (it is registered under its hash and not retried automatically).
+Severities can be changed per province in `chibo.yaml`
 (`quality.severity`). Every rule's outcome for every submission version is kept in `raw.rule_results`;
 the mart `marts.fct_data_quality` shows which rules fail most per province and year. Messages are
 what staff read in the nightly digest; `{…}` are filled in with the values of the failing row.
 
 Rules on single fields are derived from the contract (`contract/contract.yaml`): required values
 (`….bat_buoc`), whole numbers (`….so_nguyen`), formats (`….dinh_dang`), allowed values
-(`….danh_muc`) and unique keys (`….khoa_trung`); they are listed below with the others.
+(`….danh_muc`), unique keys (`….khoa_trung`), a part at most its whole (`….khong_vuot`, from the
+fields' `at_most` and `part_of`) and percentages within 0–100 (`….phan_tram`, from unit `%`); they
+are listed below with the others. A report year must have ended and a report cannot be prepared
+after today (Vietnam time).
 
 History checks (`lich_su.*`) compare a report with the latest accepted version of each earlier year of
-the same committee; `chibo validate FILE --warehouse PATH` applies them before the deadline too.
+the same committee; `chibo validate FILE --warehouse PATH` applies them before the deadline too, running
+the night's own code on a scratch copy of that warehouse.
 """
 
 
@@ -46,7 +56,7 @@ def row(rule: Rule) -> str:
 
 
 def render() -> str:
-    rules = [*all_rules(load_contract()), UNREADABLE_RULE]
+    rules = [*all_rules(load_contract()), *system_rules()]
     lines = [INTRO, "| rule | severity | message (Vietnamese) | what it checks | regulation |", "|---|---|---|---|---|"]
     lines += [row(rule) for rule in rules]
     overrides = load_settings().severity_overrides

@@ -9,10 +9,12 @@ here with pandas, which GX then compares row by row.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 
 import pandas as pd
 
 from contract.model import Contract, DetailAggregate, GradingRule, Sheet, raw_columns
+from expectations.rules import percent_column, within_whole_column
 
 INDEX_COLUMNS = ["submission_id", "sheet_row"]
 MEMBER_GRADE_COLUMNS = [
@@ -317,6 +319,54 @@ def with_resolutions(info_wide: pd.DataFrame, resolutions: Mapping[str, tuple[bo
     return frame
 
 
+def bound_checks(sheet: Sheet, frame: pd.DataFrame) -> pd.DataFrame:
+    """A part at most its whole (contract ``at_most``/``part_of``), a percentage within 0–100: one column each,
+    None when a value is missing or not a number (its own type rule flags it)."""
+    frame = frame.copy()
+    for field_ in sheet.fields:
+        if field_.whole:
+            parts, wholes = as_number(frame[field_.name]), as_number(frame[field_.whole])
+            frame[within_whole_column(field_.name)] = pd.Series(
+                [None if pd.isna(p) or pd.isna(w) else bool(p <= w) for p, w in zip(parts, wholes, strict=True)],
+                index=frame.index,
+                dtype="object",
+            )
+        if field_.unit == "%":
+            numbers = pd.to_numeric(frame[field_.name], errors="coerce")
+            frame[f"{field_.name}__number"] = numbers
+            frame[percent_column(field_.name)] = pd.Series(
+                [None if pd.isna(n) else bool(0 <= n <= 100) for n in numbers], index=frame.index, dtype="object"
+            )
+    return frame
+
+
+def vietnamese_date(day: date) -> str:
+    return f"{day:%d/%m/%Y}"
+
+
+def iso_date(text: object) -> date | None:
+    try:
+        return date.fromisoformat(str(text)) if isinstance(text, str) else None
+    except ValueError:
+        return None
+
+
+def calendar_checks(info_wide: pd.DataFrame, today: date) -> pd.DataFrame:
+    """thong_tin with whether the report year has ended and the report was not prepared after ``today``."""
+    frame = info_wide.copy()
+    years = as_number(frame["report_year"])
+    frame["today"] = vietnamese_date(today)
+    frame["report_year_ended"] = pd.Series(
+        [None if pd.isna(y) else bool(y < today.year) for y in years], index=frame.index, dtype="object"
+    )
+    prepared = [iso_date(text) for text in frame["prepared_on"]]
+    frame["prepared_on_shown"] = [vietnamese_date(d) if d else None for d in prepared]
+    frame["prepared_on_not_future"] = pd.Series(
+        [None if d is None else d <= today for d in prepared], index=frame.index, dtype="object"
+    )
+    return frame
+
+
 def build_frames(
     contract: Contract,
     tables: Mapping[str, pd.DataFrame],
@@ -324,16 +374,25 @@ def build_frames(
     submission_ids: list[str],
     detailed_ids: set[str],
     resolutions: Mapping[str, tuple[bool, str | None]],
+    today: date,
 ) -> dict[str, pd.DataFrame]:
     """Every frame the suites validate, keyed by frame name.
 
-    ``resolutions`` maps a submission to (committee resolved to an official unit?, message for staff).
+    ``resolutions`` maps a submission to (committee resolved to an official unit?, message for staff);
+    ``today`` (in Vietnam) is the day a report year must have ended by and a report cannot be prepared after.
     """
-    frames = sheet_frames(contract, tables)
-    info_wide = with_resolutions(
-        key_value_wide(frames["thong_tin"], contract.sheet("thong_tin"), submission_ids), resolutions
+    frames = {
+        name: frame if name in contract.aggregate_sheets else bound_checks(contract.sheet(name), frame)
+        for name, frame in sheet_frames(contract, tables).items()
+    }
+    info_wide = calendar_checks(
+        with_resolutions(key_value_wide(frames["thong_tin"], contract.sheet("thong_tin"), submission_ids), resolutions),
+        today,
     )
-    summary_wide = key_value_wide(frames["tong_hop"], contract.sheet("tong_hop"), submission_ids)
+    info_wide = bound_checks(contract.sheet("thong_tin"), info_wide)
+    summary_wide = bound_checks(
+        contract.sheet("tong_hop"), key_value_wide(frames["tong_hop"], contract.sheet("tong_hop"), submission_ids)
+    )
     sheets_present, columns_present = structure_frames(contract, presence, submission_ids, detailed_ids)
     years = dict(zip(info_wide["submission_id"], as_number(info_wide["report_year"]), strict=True))
     organisations = organisation_checks(frames["to_chuc_co_so"], frames["chi_bo"])

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from units.keys import province_code_of
 from warehouse import views
 
 MODIFIED_Z_THRESHOLD = 3.5
@@ -177,13 +178,6 @@ HISTORY_COLUMNS = [
     "villages_with_branch_now",
     *(f"{m}_{suffix}" for m in OUTLIER_METRICS for suffix in ("value", "median", "z", "typical", "spread_note")),
 ]
-
-
-def province_code_of(committee_key: str | None) -> str | None:
-    """The code of a province-level unit key ("pre-2025:province:14" → "14"); None for other committees."""
-    if committee_key and ":province:" in committee_key:
-        return committee_key.rsplit(":", 1)[1]
-    return None
 
 
 def committees_total(

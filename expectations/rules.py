@@ -122,6 +122,78 @@ def field_rules(contract: Contract) -> list[Rule]:
     return rules
 
 
+def within_whole_column(field_name: str) -> str:
+    return f"{field_name}__within_whole"
+
+
+def percent_column(field_name: str) -> str:
+    return f"{field_name}__within_0_100"
+
+
+def bound_rules(contract: Contract) -> list[Rule]:
+    """From the contract: a part is at most its whole (``at_most``/``part_of``); a percentage is in 0–100."""
+    rules: list[Rule] = []
+    for sheet in contract.sheets:
+        for field_ in sheet.fields:
+            base = {"frame": sheet.name, "sheet": sheet.name, "field": field_.name, "kind": "is_true"}
+            if field_.whole:
+                whole = sheet.field(field_.whole)
+                rules.append(
+                    Rule(
+                        rule_id=f"{sheet.name}.{field_.name}.khong_vuot",
+                        params={"column": within_whole_column(field_.name)},
+                        message=f"«{field_.header}» ({{{field_.name}}}) lớn hơn «{whole.header}» ({{{whole.name}}}): "
+                        "một phần không thể lớn hơn tổng số.",
+                        fix=f"Kiểm tra lại «{field_.header}» và «{whole.header}»; số này là một phần của số kia.",
+                        origin=f"{field_.header}: a part of «{whole.header}», so at most it "
+                        f"(contract: {field_.name} ≤ {whole.name})",
+                        **base,
+                    )
+                )
+            if field_.unit == "%":
+                rules.append(
+                    Rule(
+                        rule_id=f"{sheet.name}.{field_.name}.phan_tram",
+                        params={"column": percent_column(field_.name)},
+                        message=f"«{field_.header}» là {{{field_.name}__number}}%, nằm ngoài khoảng từ 0 đến 100%.",
+                        fix="Ghi tỷ lệ phần trăm từ 0 đến 100 (ví dụ 73,2), không ghi số lượng hay tỷ số.",
+                        origin=f"{field_.header}: a percentage (contract unit %), within 0–100",
+                        **base,
+                    )
+                )
+    return rules
+
+
+def calendar_rules() -> list[Rule]:
+    """A yearly report is as of 31 December: its year must have ended, and it cannot be prepared in the future."""
+    return [
+        Rule(
+            rule_id="thong_tin.report_year.chua_ket_thuc",
+            frame="thong_tin",
+            sheet="thong_tin",
+            field="report_year",
+            kind="is_true",
+            params={"column": "report_year_ended"},
+            message="Năm báo cáo {report_year} chưa kết thúc (số liệu báo cáo năm tính đến ngày 31/12/{report_year}; "
+            "hôm nay là {today}).",
+            fix="Kiểm tra lại «Năm báo cáo»; báo cáo năm chỉ được gửi sau khi năm đó kết thúc.",
+            origin="the report year has ended (report_year < the current year in Asia/Ho_Chi_Minh): figures are "
+            "as of 31 December",
+        ),
+        Rule(
+            rule_id="thong_tin.prepared_on.tuong_lai",
+            frame="thong_tin",
+            sheet="thong_tin",
+            field="prepared_on",
+            kind="is_true",
+            params={"column": "prepared_on_not_future"},
+            message="«Ngày lập» {prepared_on_shown} là một ngày trong tương lai (hôm nay là {today}).",
+            fix="Ghi đúng ngày lập báo cáo (ngày/tháng/năm), không muộn hơn ngày gửi.",
+            origin="the report was not prepared after today (Asia/Ho_Chi_Minh)",
+        ),
+    ]
+
+
 def structure_rules() -> list[Rule]:
     return [
         Rule(
@@ -471,7 +543,14 @@ def history_rules() -> list[Rule]:
 def all_rules(contract: Contract | None = None) -> list[Rule]:
     contract = contract or load_contract()
     return (
-        structure_rules() + field_rules(contract) + [committee_rule()] + cross_rules() + party_rules() + history_rules()
+        structure_rules()
+        + field_rules(contract)
+        + bound_rules(contract)
+        + calendar_rules()
+        + [committee_rule()]
+        + cross_rules()
+        + party_rules()
+        + history_rules()
     )
 
 
@@ -485,3 +564,33 @@ UNREADABLE_RULE = Rule(
     fix="Gửi lại tệp theo mẫu báo cáo (.xlsx, .xls, .ods hoặc .zip các tệp CSV).",
     origin="the file can be read as a report at all (format, size, safety)",
 )
+
+
+INTAKE_FAILED_RULE = Rule(
+    rule_id="tep.loi_tiep_nhan",
+    frame="(none)",
+    sheet="(tệp)",
+    kind="is_true",
+    params={},
+    message="(intake's own message: the system failed while taking the file in; the technical detail goes to the "
+    "operators)",
+    fix="Đơn vị không cần làm gì: đây là lỗi của hệ thống, không phải lỗi của báo cáo. Bộ phận kỹ thuật sẽ khắc phục "
+    "và tiếp nhận lại tệp.",
+    origin="the file was taken in without an unexpected system error; such a file is held for the operators "
+    "(registered under its hash, not retried automatically)",
+    regulation="Vận hành hệ thống chibo",
+)
+
+#: A check that could not run (its expectation raised): the report is held, never passed.
+ERRORED_MESSAGE = (
+    "Không thực hiện được kiểm tra «{rule_id}» (trang {sheet}); báo cáo được giữ lại chờ bộ phận kỹ thuật xử lý."
+)
+ERRORED_FIX = (
+    "Đơn vị không cần làm gì: đây là lỗi kỹ thuật của hệ thống, không phải lỗi của báo cáo. Báo cáo sẽ được "
+    "kiểm tra lại tự động sau khi lỗi được khắc phục."
+)
+
+
+def system_rules() -> list[Rule]:
+    """Rules outside the GX suites: files that could not be read, or not taken in."""
+    return [UNREADABLE_RULE, INTAKE_FAILED_RULE]

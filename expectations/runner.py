@@ -2,6 +2,9 @@
 
 One GX context per night validates every frame of the whole batch (all pending submissions at
 once); each unexpected row is traced back to its submission, sheet and row through ``row_key``.
+Validation fails closed: a check that cannot run (its expectation cannot be built, raises, or fails
+without saying which rows) is an *errored* finding for every submission of its frame, which holds
+the report; it is never counted as passed.
 Great Expectations is imported inside the functions: it takes seconds to import.
 """
 
@@ -11,14 +14,14 @@ import logging
 import numbers
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from contract.model import Contract, load_contract
-from expectations.rules import Rule, all_rules
+from expectations.rules import ERRORED_FIX, ERRORED_MESSAGE, Rule, all_rules
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,8 @@ class Finding:
     message: str
     fix: str
     docs_url: str | None = None  # the GX Data Docs page of the suite run that found it
+    errored: bool = False  # the check could not run: the report is held, whatever the severity
+    detail: str | None = None  # technical detail for the operators (English, the exception), when errored
 
 
 def build_expectation(rule: Rule) -> Any:
@@ -66,6 +71,63 @@ def build_expectation(rule: Rule) -> Any:
 class SuiteRun:
     failed: dict[str, dict[str, list[int]]]  # frame → rule id → row_key of every unexpected row
     pages: dict[str, Path]  # frame → its Data Docs page (when Data Docs were built)
+    errored: dict[str, dict[str, str]] = field(default_factory=dict)  # frame → rule id → why it could not run
+
+
+def raised_exception(exception_info: Any) -> str | None:
+    """The exception message when GX says an expectation raised, else None. GX reports it either flat
+    (``{"raised_exception": True, "exception_message": …}``) or per metric (``{metric id: {…}}``)."""
+    if not isinstance(exception_info, Mapping):
+        return None
+    entries = [exception_info] if "raised_exception" in exception_info else list(exception_info.values())
+    messages = [
+        str(entry.get("exception_message") or "exception without a message")
+        for entry in entries
+        if isinstance(entry, Mapping) and entry.get("raised_exception")
+    ]
+    return "; ".join(messages) or None
+
+
+def describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+def run_frame(
+    context: Any, source: Any, frame_name: str, frame: pd.DataFrame, frame_rules: list[Rule], run_id: Any
+) -> tuple[Any, dict[str, list[int]], dict[str, str]]:
+    """One frame's suite: the GX result, the failing rows per rule, and the rules that could not run."""
+    import great_expectations as gx
+
+    errored: dict[str, str] = {}
+    suite = context.suites.add(gx.ExpectationSuite(name=f"chibo.{frame_name}"))
+    for rule in frame_rules:
+        try:
+            suite.add_expectation(build_expectation(rule))
+        except Exception as error:  # noqa: BLE001 - a check that cannot be built is a finding, not a crash
+            errored[rule.rule_id] = f"building the expectation failed: {describe(error)}"
+    batch_definition = source.add_dataframe_asset(name=frame_name).add_batch_definition_whole_dataframe("night")
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=f"chibo.{frame_name}", data=batch_definition, suite=suite)
+    )
+    result = definition.run(
+        batch_parameters={"dataframe": frame},
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_KEY]},
+        run_id=run_id,
+    )
+    failed: dict[str, list[int]] = {}
+    for expectation_result in result.results:
+        if expectation_result.success:
+            continue
+        rule_id = expectation_result.expectation_config.meta["rule_id"]
+        details = expectation_result.result or {}
+        exception = raised_exception(expectation_result.exception_info)
+        if exception is not None:
+            errored[rule_id] = f"the expectation raised: {exception}"
+        elif "unexpected_index_list" not in details:
+            errored[rule_id] = "the expectation failed without naming the failing rows"
+        else:
+            failed[rule_id] = [int(entry[ROW_KEY]) for entry in details["unexpected_index_list"] or []]
+    return result, failed, errored
 
 
 def run_suites(
@@ -73,7 +135,6 @@ def run_suites(
 ) -> SuiteRun:
     """Validate each frame with its suite in one GX context; with ``docs_dir``, build Data Docs there."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations as gx
 
     from expectations.data_docs import build_docs, open_context, quiet_context, result_page, run_identifier
 
@@ -81,39 +142,32 @@ def run_suites(
     run_id = run_identifier(run_name)
     source = context.data_sources.add_pandas("chibo_night")
     failed: dict[str, dict[str, list[int]]] = {}
+    errored: dict[str, dict[str, str]] = {}
     results: dict[str, Any] = {}
     for frame_name, frame in frames.items():
         frame_rules = [rule for rule in rules if rule.frame == frame_name]
         if not frame_rules or frame.empty:
             continue
-        suite = context.suites.add(gx.ExpectationSuite(name=f"chibo.{frame_name}"))
-        for rule in frame_rules:
-            suite.add_expectation(build_expectation(rule))
-        batch_definition = source.add_dataframe_asset(name=frame_name).add_batch_definition_whole_dataframe("night")
-        definition = context.validation_definitions.add(
-            gx.ValidationDefinition(name=f"chibo.{frame_name}", data=batch_definition, suite=suite)
-        )
-        result = definition.run(
-            batch_parameters={"dataframe": frame},
-            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_KEY]},
-            run_id=run_id,
-        )
-        results[frame_name] = result
-        for expectation_result in result.results:
-            if expectation_result.success:
-                continue
-            rule_id = expectation_result.expectation_config.meta["rule_id"]
-            details = expectation_result.result or {}
-            if "unexpected_index_list" not in details:
-                log.error("rule %s failed without row details: %s", rule_id, expectation_result.exception_info)
-            keys = [int(entry[ROW_KEY]) for entry in details.get("unexpected_index_list") or []]
-            failed.setdefault(frame_name, {})[rule_id] = keys
+        try:
+            results[frame_name], frame_failed, frame_errored = run_frame(
+                context, source, frame_name, frame, frame_rules, run_id
+            )
+        except Exception as error:  # noqa: BLE001 - the whole suite could not run: every rule of it errored
+            log.exception("the suite of frame %s could not run", frame_name)
+            why = f"the suite could not run: {describe(error)}"
+            frame_failed, frame_errored = {}, {rule.rule_id: why for rule in frame_rules}
+        if frame_failed:
+            failed[frame_name] = frame_failed
+        if frame_errored:
+            errored[frame_name] = frame_errored
+            for rule_id, why in frame_errored.items():
+                log.error("rule %s on frame %s could not run: %s", rule_id, frame_name, why)
         log.info("validated frame %s: %d rows, %d rules", frame_name, len(frame), len(frame_rules))
     pages: dict[str, Path] = {}
     if docs_dir is not None:
         build_docs(context)
         pages = {name: page for name, result in results.items() if (page := result_page(context, result))}
-    return SuiteRun(failed, pages)
+    return SuiteRun(failed, pages, errored)
 
 
 def vietnamese_number(value: Any) -> str:
@@ -218,7 +272,30 @@ def validate_frames(
         for rule_id, keys in failures.items()
         for key in keys
     ]
+    findings += [
+        errored_finding(rules_by_id[rule_id], submission_id, f"{rule_id} on frame {frame_name}: {why}")
+        for frame_name, errors in run.errored.items()
+        for rule_id, why in errors.items()
+        for submission_id in keyed[frame_name]["submission_id"].dropna().astype(str).unique()
+    ]
     return sorted(without_echoes(findings), key=lambda f: (f.submission_id, f.sheet, f.sheet_row or 0, f.rule_id))
+
+
+def errored_finding(rule: Rule, submission_id: str, detail: str) -> Finding:
+    """A check that could not run for a submission: an error that holds the report, with the detail for operators."""
+    return Finding(
+        submission_id=submission_id,
+        rule_id=rule.rule_id,
+        severity="error",
+        sheet=rule.sheet,
+        sheet_row=None,
+        field=rule.field,
+        value=None,
+        message=ERRORED_MESSAGE.format(rule_id=rule.rule_id, sheet=rule.sheet),
+        fix=ERRORED_FIX,
+        errored=True,
+        detail=detail,
+    )
 
 
 def without_echoes(findings: list[Finding]) -> list[Finding]:

@@ -1,7 +1,10 @@
-"""Validate submissions: the night's pending batch in the warehouse, or one file on its own.
+"""Validate the night's pending submissions in the warehouse: the one validation path.
 
-Every submission ends ``accepted`` or ``rejected``. Outcomes and findings are appended to the raw
-schema, so rejected reports stay in the warehouse, marked, and never reach the marts.
+Every submission ends ``accepted``, ``rejected`` or ``held``. A report is held when a check could not
+run (validation fails closed) or when intake failed on it with an unexpected error; a held report
+never reaches the marts and, unless intake failed, is validated again the next night. Outcomes and
+findings are appended to the raw schema, so rejected reports stay in the warehouse, marked.
+``chibo validate FILE`` runs this same code on a scratch copy of the warehouse (``pipeline.check``).
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -19,18 +22,19 @@ from chibo.config import Settings
 from contract.model import Contract, load_contract
 from expectations.data_docs import night_docs_dir
 from expectations.frames import build_frames
-from expectations.history import (
-    Current,
-    figures_from_tables,
-    history_frame,
-    load_history,
-    reconciliation_frame,
-)
-from expectations.rules import UNREADABLE_RULE, all_rules
+from expectations.history import history_frames
+from expectations.rules import INTAKE_FAILED_RULE, UNREADABLE_RULE, all_rules, system_rules
 from expectations.runner import Finding, validate_frames
-from reading.reader import ParsedReport
-from units.committee import committee_key, parse_year, resolve
-from warehouse.raw import RAW_SCHEMA, connect, insert_rows, sheet_rows
+from warehouse.raw import RAW_SCHEMA, insert_rows
+
+VIETNAM = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
+HELD = "held"
+INTAKE_FAILED = "intake_failed"
+
+
+def vietnam_today() -> date:
+    return datetime.now(VIETNAM).date()
+
 
 Presence = dict[str, dict[str, set[str]]]
 
@@ -38,28 +42,32 @@ Presence = dict[str, dict[str, set[str]]]
 @dataclass(frozen=True)
 class Outcome:
     submission_id: str
-    outcome: str  # "accepted" | "rejected"
+    outcome: str  # "accepted" | "rejected" | "held"
     findings: tuple[Finding, ...]
 
 
 def with_province_severities(
     findings: list[Finding], provinces: Mapping[str, str | None], settings: Settings | None
 ) -> list[Finding]:
-    """Apply the per-province severity overrides of chibo.yaml."""
+    """Apply the per-province severity overrides of chibo.yaml (a check that could not run stays an error)."""
     if settings is None:
         return findings
     return [
-        replace(f, severity=settings.severity_for(provinces.get(f.submission_id), f.rule_id, f.severity))
+        f
+        if f.errored
+        else replace(f, severity=settings.severity_for(provinces.get(f.submission_id), f.rule_id, f.severity))
         for f in findings
     ]
 
 
 def rule_results(outcomes: list[Outcome], run_id: str, contract: Contract) -> list[dict[str, object]]:
-    """Every rule's outcome for every submission: pass, or fail with how many rows failed."""
-    rules = all_rules(contract) + [UNREADABLE_RULE]
+    """Every rule's outcome for every submission: pass, fail (with how many rows failed), or errored
+    (the check could not run)."""
+    rules = all_rules(contract) + system_rules()
     rows: list[dict[str, object]] = []
     for outcome in outcomes:
-        failed = Counter(f.rule_id for f in outcome.findings)
+        failed = Counter(f.rule_id for f in outcome.findings if not f.errored)
+        errored = {f.rule_id for f in outcome.findings if f.errored}
         severity = {f.rule_id: f.severity for f in outcome.findings}
         rows += [
             {
@@ -67,7 +75,7 @@ def rule_results(outcomes: list[Outcome], run_id: str, contract: Contract) -> li
                 "run_id": run_id,
                 "rule_id": rule.rule_id,
                 "severity": severity.get(rule.rule_id, rule.severity),
-                "status": "fail" if failed[rule.rule_id] else "pass",
+                "status": "errored" if rule.rule_id in errored else "fail" if failed[rule.rule_id] else "pass",
                 "failed_rows": failed[rule.rule_id],
             }
             for rule in rules
@@ -75,14 +83,17 @@ def rule_results(outcomes: list[Outcome], run_id: str, contract: Contract) -> li
     return rows
 
 
+def verdict(findings: list[Finding]) -> str:
+    if any(f.errored for f in findings):
+        return HELD
+    return "rejected" if any(f.severity == "error" for f in findings) else "accepted"
+
+
 def decide(submission_ids: list[str], findings: list[Finding]) -> list[Outcome]:
     by_submission: dict[str, list[Finding]] = {s: [] for s in submission_ids}
     for finding in findings:
         by_submission.setdefault(finding.submission_id, []).append(finding)
-    return [
-        Outcome(s, "rejected" if any(f.severity == "error" for f in found) else "accepted", tuple(found))
-        for s, found in by_submission.items()
-    ]
+    return [Outcome(s, verdict(found), tuple(found)) for s, found in by_submission.items()]
 
 
 def unreadable_finding(submission_id: str, message: str) -> Finding:
@@ -99,6 +110,23 @@ def unreadable_finding(submission_id: str, message: str) -> Finding:
     )
 
 
+def intake_failed_finding(submission_id: str, message: str | None, detail: str | None) -> Finding:
+    """Intake failed on the file with an unexpected error: held for the operators, with the technical detail."""
+    return Finding(
+        submission_id=submission_id,
+        rule_id=INTAKE_FAILED_RULE.rule_id,
+        severity="error",
+        sheet="(tệp)",
+        sheet_row=None,
+        field=None,
+        value=None,
+        message=message or "Hệ thống gặp lỗi khi tiếp nhận tệp; báo cáo được giữ lại chờ bộ phận kỹ thuật xử lý.",
+        fix=INTAKE_FAILED_RULE.fix,
+        errored=True,
+        detail=detail or "intake failed (no detail recorded)",
+    )
+
+
 Resolutions = dict[str, tuple[bool, str | None]]
 
 
@@ -109,85 +137,38 @@ def validate_tables(
     submission_ids: list[str],
     detailed_ids: set[str],
     resolutions: Resolutions,
+    today: date,
     history: Mapping[str, pd.DataFrame] | None = None,
     docs_dir: Path | None = None,
     run_name: str | None = None,
 ) -> list[Finding]:
-    """All findings for a batch; ``history`` (the frames of ``history_for``) adds the checks that need
+    """All findings for a batch; ``history`` (the frames of ``history_frames``) adds the checks that need
     the warehouse; ``docs_dir`` makes GX build its Data Docs there."""
     if not submission_ids:
         return []
-    frames = build_frames(contract, tables, presence, submission_ids, detailed_ids, resolutions)
+    frames = build_frames(contract, tables, presence, submission_ids, detailed_ids, resolutions, today)
     frames.update(history or {})
     return validate_frames(frames, contract, docs_dir, run_name)
-
-
-def summary_row_of(tables: Mapping[str, pd.DataFrame], submission_id: str) -> int | None:
-    summary = tables.get("tong_hop")
-    if summary is None or summary.empty:
-        return None
-    rows = summary[(summary["submission_id"] == submission_id) & (summary["field"] == "members_total")]["sheet_row"]
-    return int(rows.iloc[0]) if len(rows) else None
-
-
-def currents_of(
-    tables: Mapping[str, pd.DataFrame], keys_and_years: Mapping[str, tuple[str | None, int | None]]
-) -> list[Current]:
-    return [
-        Current(
-            submission_id, key, year, figures_from_tables(tables, submission_id), summary_row_of(tables, submission_id)
-        )
-        for submission_id, (key, year) in keys_and_years.items()
-    ]
-
-
-def history_for(
-    connection: duckdb.DuckDBPyConnection,
-    tables: Mapping[str, pd.DataFrame],
-    keys_and_years: Mapping[str, tuple[str | None, int | None]],
-) -> dict[str, pd.DataFrame]:
-    """The frames of the checks that need the warehouse: the committee's history, the province's committees."""
-    keys = sorted({key for key, _ in keys_and_years.values() if key})
-    currents = currents_of(tables, keys_and_years)
-    return {
-        "history": history_frame(currents, load_history(connection, keys)),
-        "reconciliation": reconciliation_frame(connection, currents, tables),
-    }
-
-
-# ------------------------------------------------------------------ one file (chibo validate)
-
-
-def validate_report(report: ParsedReport, contract: Contract | None = None, warehouse: Path | None = None) -> Outcome:
-    """Validate one file; with a ``warehouse``, against the committee's accepted history there too."""
-    contract = contract or load_contract()
-    submission_id = "tep"
-    tables = {name: pd.DataFrame(rows) for name, rows in sheet_rows(report, submission_id, contract).items() if rows}
-    presence = {submission_id: {name: set(parsed.columns) for name, parsed in report.sheets.items()}}
-    detailed = {submission_id} if report.report_kind == "detailed" else set()
-    resolution = resolve(report)
-    resolutions = {submission_id: (resolution.status == "resolved", resolution.message_vi)} if resolution else {}
-    history = None
-    if warehouse is not None:
-        unit = resolution.unit if resolution is not None and resolution.status == "resolved" else None
-        key = unit.key if unit else committee_key(report.info("province"), report.info("committee_name"))
-        with connect(warehouse, read_only=True) as connection:
-            history = history_for(connection, tables, {submission_id: (key, parse_year(report.info("report_year")))})
-    findings = validate_tables(contract, tables, presence, [submission_id], detailed, resolutions, history)
-    return decide([submission_id], findings)[0]
 
 
 # ------------------------------------------------------------------ the night's batch
 
 
 def pending_submissions(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Submissions to validate tonight: those with no outcome yet, and those held by a check that could not
+    run (validated again until it can). A file intake failed on is held once: it is not retried silently."""
     return connection.execute(
         f"""
-        SELECT s.submission_id, s.report_kind, s.read_error, s.report_year, s.committee_name, s.province,
-               s.committee_key,
-               s.resolution_status, s.resolution_message
+        WITH latest AS (
+            SELECT submission_id, arg_max(outcome, decided_at) AS outcome
+            FROM {RAW_SCHEMA}.submission_outcomes GROUP BY submission_id
+        )
+        SELECT s.submission_id, s.report_kind, s.read_error, s.read_notes, s.report_year, s.committee_name,
+               s.province, s.committee_key, s.resolution_status, s.resolution_message
         FROM {RAW_SCHEMA}.submissions s
-        WHERE NOT EXISTS (SELECT 1 FROM {RAW_SCHEMA}.submission_outcomes o WHERE o.submission_id = s.submission_id)
+        LEFT JOIN latest USING (submission_id)
+        WHERE latest.outcome IS NULL
+           OR (latest.outcome = '{HELD}' AND s.report_kind IS DISTINCT FROM '{INTAKE_FAILED}')
         ORDER BY s.received_at, s.submission_id
         """
     ).df()
@@ -252,6 +233,7 @@ def record_outcomes(
                 "severity": f.severity,
                 "fix": f.fix,
                 "docs_url": f.docs_url,
+                "detail": f.detail,
             }
             for o in outcomes
             for f in o.findings
@@ -265,17 +247,22 @@ def validate_pending(
     run_id: str,
     contract: Contract | None = None,
     settings: Settings | None = None,
+    today: date | None = None,
 ) -> list[Outcome]:
-    """Validate every submission that has no outcome yet, in one GX run, and record the outcomes.
+    """Validate every pending submission in one GX run, and record the outcomes.
 
-    With ``settings``, severities are those configured for each submission's province.
+    With ``settings``, severities are those configured for each submission's province. ``today`` (default:
+    today in Vietnam) is the day a report's year must have ended by and it cannot be prepared after.
     """
     contract = contract or load_contract()
+    today = today or vietnam_today()
     pending = pending_submissions(connection)
-    unreadable = pending[pending["report_kind"] == "unreadable"]
-    readable_ids = pending.loc[pending["report_kind"] != "unreadable", "submission_id"].tolist()
-    detailed_ids = set(pending.loc[pending["report_kind"] == "detailed", "submission_id"])
-    readable = pending[pending["report_kind"] != "unreadable"]
+    kinds = pending["report_kind"]
+    unreadable = pending[kinds == "unreadable"]
+    intake_failed = pending[kinds == INTAKE_FAILED]
+    readable = pending[~kinds.isin(["unreadable", INTAKE_FAILED])]
+    readable_ids = readable["submission_id"].tolist()
+    detailed_ids = set(pending.loc[kinds == "detailed", "submission_id"])
     resolutions = {
         row.submission_id: (row.resolution_status == "resolved", row.resolution_message)
         for row in readable.itertuples()
@@ -286,7 +273,7 @@ def validate_pending(
         row.submission_id: (row.committee_key, None if pd.isna(row.report_year) else int(row.report_year))
         for row in readable.itertuples()
     }
-    history = history_for(connection, tables, keys_and_years)
+    history = history_frames(connection, tables, keys_and_years)
     docs_dir = night_docs_dir(settings.data_docs, run_id) if settings is not None else None
     findings = validate_tables(
         contract,
@@ -295,6 +282,7 @@ def validate_pending(
         readable_ids,
         detailed_ids,
         resolutions,
+        today,
         history,
         docs_dir,
         run_id,
@@ -302,8 +290,16 @@ def validate_pending(
     findings += [
         unreadable_finding(s, m) for s, m in zip(unreadable["submission_id"], unreadable["read_error"], strict=True)
     ]
+    findings += [
+        intake_failed_finding(row.submission_id, text_or_none(row.read_error), text_or_none(row.read_notes))
+        for row in intake_failed.itertuples()
+    ]
     provinces = dict(zip(pending["submission_id"], pending["province"], strict=True))
     findings = with_province_severities(findings, provinces, settings)
     outcomes = decide(pending["submission_id"].tolist(), findings)
     record_outcomes(connection, outcomes, run_id, contract)
     return outcomes
+
+
+def text_or_none(value: object) -> str | None:
+    return None if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)

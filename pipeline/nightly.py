@@ -13,8 +13,8 @@ from pathlib import Path
 
 from chibo.config import Settings
 from ingestion.intake import discover, ingest_inbox
-from units.admin_dimension import write_admin_reference
-from units.expected import refresh_expected
+from warehouse.admin_dimension import write_admin_reference
+from warehouse.expected import refresh_expected
 from warehouse.raw import connect
 
 log = logging.getLogger(__name__)
@@ -37,12 +37,27 @@ def ingest(settings: Settings, run_id: str, today: date | None = None) -> list[d
     return [asdict(result) for result in results]
 
 
-def validate(settings: Settings, run_id: str) -> dict[str, str]:
+def validate(settings: Settings, run_id: str, today: date | None = None) -> dict[str, str]:
+    """Validate every pending submission; ``today`` (default: today in Vietnam) judges report years and dates."""
     from expectations.validate import validate_pending
 
+    today = today or datetime.now(VIETNAM).date()
+    build_views(settings)
     with connect(settings.warehouse) as connection:
-        outcomes = validate_pending(connection, run_id, settings=settings)
+        outcomes = validate_pending(connection, run_id, settings=settings, today=today)
     return {outcome.submission_id: outcome.outcome for outcome in outcomes}
+
+
+def build_views(settings: Settings) -> None:
+    """Create or refresh the warehouse's views that validation reads (which submission counts, a submission's
+    figures): ``dbt run`` of those views only, no test, so a failing mart test never holds back validation."""
+    from pipeline.dbt_runner import dbt_build
+    from warehouse import views
+    from warehouse.raw import ensure_schema
+
+    with connect(settings.warehouse) as connection:
+        ensure_schema(connection)  # the reference tables the views read exist even on a new warehouse
+    dbt_build(settings.warehouse, settings.work_dir, select=list(views.DBT_SELECTION), command="run")
 
 
 def build_marts(settings: Settings) -> dict[str, int]:

@@ -90,3 +90,24 @@ def test_history_lists_every_version_with_who_sent_it_and_which_feeds_the_marts(
     assert "Lò Văn Sửa" in version_rows[1] and version_rows[1].rstrip().endswith("✔")
     assert not version_rows[0].rstrip().endswith("✔")
     assert main(["history", "Bát Xát", "2023"]) == EXIT_REJECTED
+
+
+def test_validate_says_held_when_a_check_cannot_run(tmp_path: Path, capsys, monkeypatch):
+    """The night's own code: a check whose expectation raises in real GX holds the report (exit 1)."""
+    from dataclasses import replace
+
+    import expectations.runner as runner
+
+    build = runner.build_expectation
+
+    def build_broken(rule):
+        if rule.rule_id == "chi_bo.it_nhat_3":
+            rule = replace(rule, params={**rule.params, "column": "cot_khong_ton_tai"})
+        return build(rule)
+
+    monkeypatch.setattr(runner, "build_expectation", build_broken)
+    path = write_xlsx(tmp_path / "mk.xlsx", muong_khuong_2023())
+    assert main(["validate", str(path)]) == EXIT_REJECTED
+    printed = capsys.readouterr().out
+    assert "KẾT QUẢ: báo cáo ĐƯỢC GIỮ LẠI" in printed
+    assert "Không thực hiện được kiểm tra «chi_bo.it_nhat_3»" in printed

@@ -52,3 +52,38 @@ def test_the_submitter_can_be_copied_in():
     [digest] = compose_alerts(replace(load_settings(), copy_submitter=True), [warned_report()], "16/01/2026")
     assert digest.cc == ("bt@example.org",)
     assert digest.message("chibo@example.org")["Cc"] == "bt@example.org"
+
+
+def held_report(province: str | None = "Lào Cai") -> ReportItem:
+    problem = Problem(
+        "chi_bo",
+        None,
+        "Không thực hiện được kiểm tra «chi_bo.it_nhat_3» (trang chi_bo); báo cáo được giữ lại chờ bộ phận kỹ thuật "
+        "xử lý.",
+        None,
+        "error",
+        "Đơn vị không cần làm gì: đây là lỗi kỹ thuật của hệ thống.",
+        None,
+        "chi_bo.it_nhat_3",
+        "chi_bo.it_nhat_3 on frame chi_bo: the expectation raised: KeyError 'x'",
+    )
+    return ReportItem(
+        "held1", "mk.xlsx", province, "Đảng bộ huyện Mường Khương", 2023, 1, None, "held", [problem], "night-7"
+    )
+
+
+def test_a_held_report_tells_the_province_it_is_held_and_the_operators_why():
+    settings = load_settings()
+    report = held_report()
+    province, operators = compose_alerts(settings, [report], "16/01/2026", held=[report])
+    assert province.recipients == settings.recipients["Lào Cai"]
+    assert "1 báo cáo đang được giữ lại" in province.subject
+    assert "D. 1 BÁO CÁO ĐANG ĐƯỢC GIỮ LẠI — không phải do lỗi của đơn vị" in province.text
+    assert "BỊ TỪ CHỐI" not in province.text and "KeyError" not in province.text + province.html
+    assert province.kinds == ("held",)  # the province is told once that it is held
+    assert operators.recipients == settings.operators
+    assert operators.subject.startswith("[chibo] Vận hành: 1 báo cáo bị giữ lại do lỗi hệ thống")
+    assert "Quy tắc «chi_bo.it_nhat_3»" in operators.text and "KeyError 'x'" in operators.text
+    assert "KeyError &#x27;x&#x27;" in operators.html
+    assert "Cần làm: Khắc phục nguyên nhân" in operators.text
+    assert operators.kinds == ("held:night-7",)  # each held decision once

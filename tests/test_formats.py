@@ -13,6 +13,18 @@ from reading.reader import read_report
 
 FIXTURES = Path(__file__).parent / "fixtures" / "formats"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))
+# The grouped layout's extra tong_hop row was not in the contract when the fixtures were made; it now is
+# (village_branches_with_committee_pct, the published 73.2 %), so it is read like any other row.
+PCT_ROW = {
+    "header_as_written": "Tỷ lệ chi bộ thôn, tổ dân phố có chi ủy (%)",
+    "field": "village_branches_with_committee_pct",
+    "value": "73.2",
+}
+GROUPED_EXPECTED = EXPECTED | {"tong_hop": [*EXPECTED["tong_hop"], PCT_ROW]}
+
+
+def expected_for(path: Path) -> dict:
+    return GROUPED_EXPECTED if path.name.startswith("grouped") else EXPECTED
 READABLE = sorted(
     p for p in FIXTURES.iterdir() if p.suffix in {".xlsx", ".xls", ".ods", ".zip"} and p.name != "formula-nocache.xlsx"
 )
@@ -28,7 +40,7 @@ def test_the_matrix_covers_every_format_and_layout():
 @pytest.mark.parametrize("path", READABLE, ids=lambda p: p.name)
 def test_every_format_and_layout_reads_into_identical_raw_rows(path: Path):
     report = read_report(path)
-    assert {name: [row.values for row in sheet.rows] for name, sheet in report.sheets.items()} == EXPECTED
+    assert {name: [row.values for row in sheet.rows] for name, sheet in report.sheets.items()} == expected_for(path)
 
 
 def test_titled_layout_finds_the_header_below_the_titles_and_drops_the_totals_row():
@@ -59,4 +71,4 @@ def test_an_xlsm_workbook_reads_like_its_xlsx(tmp_path: Path):
     macro_enabled = tmp_path / "bao_cao.xlsm"
     macro_enabled.write_bytes((FIXTURES / "grouped.lo.xlsx").read_bytes())
     report = read_report(macro_enabled)
-    assert {name: [row.values for row in sheet.rows] for name, sheet in report.sheets.items()} == EXPECTED
+    assert {name: [row.values for row in sheet.rows] for name, sheet in report.sheets.items()} == GROUPED_EXPECTED

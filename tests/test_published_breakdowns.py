@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from chibo.config import load_settings
 from contract.workbook import write_xlsx
 from expectations.catalogue_docs import DOC_PATH, render
-from expectations.validate import validate_report
-from reading.reader import read_report
+from pipeline.check import check_file
 
 
 def validate(tmp_path: Path, report: dict):
-    return validate_report(read_report(write_xlsx(tmp_path / "bao_cao.xlsx", report)))
+    return check_file(write_xlsx(tmp_path / "bao_cao.xlsx", report), load_settings())
 
 
 def test_muong_khuong_2021_grade_breakdown_covers_too_few_organisations(tmp_path: Path):

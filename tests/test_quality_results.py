@@ -8,9 +8,9 @@ from pathlib import Path
 from chibo.config import Settings
 from contract.workbook import write_xlsx
 from demo.samples import muong_khuong_2023
-from expectations.rules import all_rules
-from expectations.validate import validate_pending
-from ingestion.intake import ingest_inbox
+from expectations.rules import all_rules, system_rules
+from pipeline import nightly
+from pipeline.check import recorded_outcome
 from warehouse.raw import connect
 
 
@@ -28,10 +28,11 @@ def test_a_province_can_make_a_warning_an_error(settings: Settings):
     son_la["thong_tin"].update(province="Sơn La", committee_name="Thành phố Sơn La", committee_code=None)
     write_xlsx(settings.inbox / "lao_cai.xlsx", lao_cai)
     write_xlsx(settings.inbox / "son_la.xlsx", son_la)
-    with connect(settings.warehouse) as connection:
-        results = {r.file_name: r.submission_id for r in ingest_inbox(connection, settings, "night-1")}
-        outcomes = {o.submission_id: o for o in validate_pending(connection, "night-1", settings=settings)}
-    lao_cai_outcome, son_la_outcome = outcomes[results["lao_cai.xlsx"]], outcomes[results["son_la.xlsx"]]
+    results = {r["file_name"]: r["submission_id"] for r in nightly.ingest(settings, "night-1")}
+    nightly.validate(settings, "night-1")
+    lao_cai_outcome = recorded_outcome(settings, results["lao_cai.xlsx"])
+    son_la_outcome = recorded_outcome(settings, results["son_la.xlsx"])
+    assert lao_cai_outcome is not None and son_la_outcome is not None
     assert lao_cai_outcome.outcome == "accepted"
     assert {f.severity for f in lao_cai_outcome.findings} == {"warning"}
     assert son_la_outcome.outcome == "rejected"  # chibo.yaml: Sơn La treats the HTXSNV share as an error
@@ -40,13 +41,13 @@ def test_a_province_can_make_a_warning_an_error(settings: Settings):
 
 def test_every_rule_outcome_is_kept_per_submission_version(settings: Settings):
     write_xlsx(settings.inbox / "v1.xlsx", too_many_excellent(muong_khuong_2023()))
-    with connect(settings.warehouse) as connection:
-        ingest_inbox(connection, settings, "night-1")
-        validate_pending(connection, "night-1", settings=settings)
+    nightly.ingest(settings, "night-1")
+    nightly.validate(settings, "night-1")
+    with connect(settings.warehouse, read_only=True) as connection:
         rows = connection.execute(
             "select rule_id, severity, status, failed_rows from raw.rule_results order by rule_id"
         ).fetchall()
-    assert len(rows) == len(all_rules()) + 1  # every rule of the catalogue, and the unreadable-file rule
+    assert len(rows) == len(all_rules()) + len(system_rules())  # the catalogue, the unreadable and intake-failed rules
     failed = [row for row in rows if row[2] == "fail"]
     assert failed == [("to_chuc_co_so.htxsnv_toi_da", "warning", "fail", 1)]
 
@@ -56,9 +57,9 @@ def test_each_finding_links_to_its_data_docs_page(settings: Settings):
     from urllib.request import url2pathname
 
     write_xlsx(settings.inbox / "v1.xlsx", too_many_excellent(muong_khuong_2023()))
-    with connect(settings.warehouse) as connection:
-        ingest_inbox(connection, settings, "manual__2026-01-16T02:00:00+07:00")
-        validate_pending(connection, "manual__2026-01-16T02:00:00+07:00", settings=settings)
+    nightly.ingest(settings, "manual__2026-01-16T02:00:00+07:00")
+    nightly.validate(settings, "manual__2026-01-16T02:00:00+07:00")
+    with connect(settings.warehouse, read_only=True) as connection:
         [(url,)] = connection.execute("select docs_url from raw.validation_failures").fetchall()
     page = url2pathname(urlparse(url).path)
     assert page.startswith(str(settings.data_docs)) and page.endswith(".html")
@@ -84,4 +85,4 @@ def test_fct_data_quality_shows_which_rules_fail_per_province_and_year(settings:
         ).fetchall()
         [(rules,)] = connection.execute("select count(distinct rule_id) from marts.fct_data_quality").fetchall()
     assert rows == [("Lào Cai", 2023, "warning", 2, 1, 50.0, 1)]
-    assert rules == len(all_rules()) + 1
+    assert rules == len(all_rules()) + len(system_rules())

@@ -1,39 +1,63 @@
-"""Each rule of the catalogue on a passing and a failing report, through the real GX suites."""
+"""Each rule of the catalogue on a passing and a failing report, through the night's own code: every
+report below is written to a file, and all of them are taken in and validated together in one scratch
+night (``pipeline.check.check_files``: real intake, real DuckDB, real GX), as ``chibo validate`` does."""
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from contract.workbook import write_xlsx
+from chibo.config import load_settings
+from contract.workbook import write_csv_zip, write_xlsx
 from demo.samples import SAMPLE_REPORTS, muong_khuong_2023
 from expectations.rules import all_rules
-from expectations.validate import validate_report
-from reading.reader import read_report
+from expectations.validate import Outcome
+from pipeline.check import check_files
 
 Report = dict[str, Any]
 RULES = {rule.rule_id: rule for rule in all_rules()}
 
 # Data rows start on row 2 (row 1 is the header); key/value sheets list fields from row 2 in contract order.
 FIRST_DATA_ROW = 2
+TODAY = date(2026, 11, 29)  # the day the batch is validated (Vietnam time)
+
+# Every report of this module, by name: built before the batch runs, looked up by the tests.
+BATCH: dict[str, Callable[[Path], Path]] = {}
 
 
-def validate(tmp_path: Path, report: Report):
-    return validate_report(read_report(write_xlsx(tmp_path / "bao_cao.xlsx", report)))
+def as_file(name: str, report: Report) -> None:
+    BATCH[name] = lambda folder: write_xlsx(folder / f"{name}.xlsx", report)
 
 
 @pytest.fixture(scope="module")
+def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
+    folder = tmp_path_factory.mktemp("reports")
+    paths = [build(folder) for build in BATCH.values()]
+    return dict(zip(BATCH, check_files(paths, load_settings(), today=TODAY), strict=True))
+
+
+_GOOD = muong_khuong_2023()
+
+
 def good_report() -> Report:
-    return muong_khuong_2023()
+    return copy.deepcopy(_GOOD)
+
+
+for _sample in SAMPLE_REPORTS:
+    if _sample.valid:
+        BATCH[f"sample {_sample.file_name}"] = lambda folder, s=_sample: (
+            write_csv_zip if s.file_name.endswith(".zip") else write_xlsx
+        )(folder / s.file_name, s.build())
 
 
 @pytest.mark.parametrize("sample", [s for s in SAMPLE_REPORTS if s.valid], ids=lambda s: s.file_name)
-def test_good_samples_pass_every_rule(tmp_path: Path, sample):
-    outcome = validate(tmp_path, sample.build())
+def test_good_samples_pass_every_rule(outcomes, sample):
+    outcome = outcomes[f"sample {sample.file_name}"]
     assert outcome.findings == ()
     assert outcome.outcome == "accepted"
 
@@ -207,11 +231,17 @@ CASES: list[tuple[str, Callable[[Report], int | None]]] = [
 ]
 
 
+EXPECTED_ROWS: dict[str, int | None] = {}
+for _rule_id, _mutate in CASES:
+    _report = good_report()
+    EXPECTED_ROWS[_rule_id] = _mutate(_report)
+    as_file(_rule_id, _report)
+
+
 @pytest.mark.parametrize(("rule_id", "mutate"), CASES, ids=[c[0] for c in CASES])
-def test_each_rule_catches_its_error_at_the_right_row(tmp_path: Path, good_report: Report, rule_id, mutate):
-    report = copy.deepcopy(good_report)
-    expected_row = mutate(report)
-    outcome = validate(tmp_path, report)
+def test_each_rule_catches_its_error_at_the_right_row(outcomes, rule_id, mutate):
+    outcome = outcomes[rule_id]
+    expected_row = EXPECTED_ROWS[rule_id]
     severity = RULES[rule_id].severity
     hits = [f for f in outcome.findings if f.rule_id == rule_id]
     assert hits, [f.rule_id for f in outcome.findings]
@@ -225,48 +255,70 @@ def test_each_rule_catches_its_error_at_the_right_row(tmp_path: Path, good_repor
     assert all(f.message and f.fix for f in hits)
 
 
-def test_messages_quote_the_values_in_vietnamese_number_format(tmp_path: Path, good_report: Report):
-    report = copy.deepcopy(good_report)
-    report["tong_hop"]["members_total"] = 3790
-    [finding] = [f for f in validate(tmp_path, report).findings if f.rule_id == "tong_hop.matches_detail"]
+_report = good_report()
+_report["tong_hop"]["members_total"] = 3790
+as_file("members 3790", _report)
+
+
+def test_messages_quote_the_values_in_vietnamese_number_format(outcomes):
+    [finding] = [f for f in outcomes["members 3790"].findings if f.rule_id == "tong_hop.matches_detail"]
     assert finding.message == (
         "«Tổng số đảng viên» trong trang tổng hợp là 3.790, nhưng cộng từ các trang chi tiết được 3.792."
     )
 
 
-def test_a_missing_required_column_is_named_once_not_on_every_row(tmp_path: Path, good_report: Report):
+def without_committee_column(folder: Path) -> Path:
     from openpyxl import load_workbook
 
-    path = write_xlsx(tmp_path / "thieu_cot.xlsx", good_report)
+    path = write_xlsx(folder / "thieu_cot.xlsx", good_report())
     workbook = load_workbook(path)
     branches = workbook["chi_bo"]
     column = [cell.value for cell in branches[1]].index("Có chi ủy") + 1
     branches.delete_cols(column)
     workbook.save(path)
-    outcome = validate_report(read_report(path))
+    return path
+
+
+BATCH["missing column"] = without_committee_column
+
+
+def test_a_missing_required_column_is_named_once_not_on_every_row(outcomes):
+    outcome = outcomes["missing column"]
     assert [(f.rule_id, f.sheet, f.value) for f in outcome.findings] == [("bao_cao.thieu_cot", "chi_bo", "Có chi ủy")]
     assert outcome.findings[0].message == "Trang «chi_bo» thiếu cột hoặc chỉ tiêu bắt buộc «Có chi ủy»."
 
 
-def test_a_warning_only_report_is_accepted_and_keeps_its_warnings(tmp_path: Path, good_report: Report):
-    report = copy.deepcopy(good_report)
-    small_branch(report)
-    outcome = validate(tmp_path, report)
+_report = good_report()
+small_branch(_report)
+as_file("warning only", _report)
+
+
+def test_a_warning_only_report_is_accepted_and_keeps_its_warnings(outcomes):
+    outcome = outcomes["warning only"]
     assert outcome.outcome == "accepted"
     assert [(f.rule_id, f.severity) for f in outcome.findings] == [("chi_bo.it_nhat_3", "warning")]
     assert "chỉ có 2 đảng viên chính thức" in outcome.findings[0].message
 
 
-def test_an_old_scale_year_accepts_its_own_grades_only(tmp_path: Path):
+def _muong_nhe_2016() -> Report:
     from demo.samples import muong_nhe_2016
 
-    outcome = validate(tmp_path, muong_nhe_2016())
+    return muong_nhe_2016()
+
+
+as_file("old scale", _muong_nhe_2016())
+
+
+def test_an_old_scale_year_accepts_its_own_grades_only(outcomes):
+    outcome = outcomes["old scale"]
     assert not [f for f in outcome.findings if f.rule_id.endswith(".theo_nam")]  # TSVM is right in 2016
 
 
 def test_every_rule_in_the_catalogue_has_a_failing_case_here():
+    from tests.test_new_rules import NEW_RULE_CASES
+
     field_rule_suffixes = (".bat_buoc", ".so_nguyen", ".danh_muc", ".dinh_dang", ".khoa_trung")
-    tested = {rule_id for rule_id, _ in CASES} | {"bao_cao.thieu_cot"}
+    tested = {rule_id for rule_id, _ in CASES} | {"bao_cao.thieu_cot"} | set(NEW_RULE_CASES)
     cross_rules = {
         r.rule_id
         for r in all_rules()
@@ -275,21 +327,28 @@ def test_every_rule_in_the_catalogue_has_a_failing_case_here():
     assert cross_rules <= tested
 
 
-def test_an_unknown_committee_is_rejected_with_the_closest_official_units(tmp_path: Path, good_report: Report):
-    report = copy.deepcopy(good_report)
-    report["thong_tin"]["committee_name"] = "Huyện Mường Khươngg"
-    report["thong_tin"]["committee_code"] = None
-    [finding] = [f for f in validate(tmp_path, report).findings if f.rule_id == "thong_tin.don_vi_hanh_chinh"]
+_report = good_report()
+_report["thong_tin"]["committee_name"] = "Huyện Mường Khươngg"
+_report["thong_tin"]["committee_code"] = None
+as_file("unknown committee", _report)
+
+
+def test_an_unknown_committee_is_rejected_with_the_closest_official_units(outcomes):
+    [finding] = [f for f in outcomes["unknown committee"].findings if f.rule_id == "thong_tin.don_vi_hanh_chinh"]
     assert "Mường Khương" in finding.message  # the closest candidate is named
 
 
-@pytest.mark.parametrize(
-    ("province", "committee"),
-    [("Tỉnh Lào Cai", "H. Mường Khương"), ("LAO CAI", "huyen muong khuong"), ("Lào Cai", "Huyện ủy Mường Khương")],
-)
-def test_the_committee_is_recognised_whatever_its_prefix_or_spelling(tmp_path, good_report, province, committee):
-    report = copy.deepcopy(good_report)
-    report["thong_tin"]["province"] = province
-    report["thong_tin"]["committee_name"] = committee
-    report["thong_tin"]["committee_code"] = None
-    assert validate(tmp_path, report).outcome == "accepted"
+SPELLINGS = [
+    ("Tỉnh Lào Cai", "H. Mường Khương"),
+    ("LAO CAI", "huyen muong khuong"),
+    ("Lào Cai", "Huyện ủy Mường Khương"),
+]
+for _number, (_province, _committee) in enumerate(SPELLINGS):
+    _report = good_report()
+    _report["thong_tin"].update(province=_province, committee_name=_committee, committee_code=None)
+    as_file(f"spelling {_number}", _report)
+
+
+@pytest.mark.parametrize("number", range(len(SPELLINGS)), ids=[f"{p}|{c}" for p, c in SPELLINGS])
+def test_the_committee_is_recognised_whatever_its_prefix_or_spelling(outcomes, number):
+    assert outcomes[f"spelling {number}"].outcome == "accepted"
