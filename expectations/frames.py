@@ -13,7 +13,7 @@ from datetime import date
 
 import pandas as pd
 
-from contract.model import Contract, DetailAggregate, GradingRule, Sheet, raw_columns
+from contract.model import Contract, GradingRule, Sheet, raw_columns
 from expectations.rules import percent_column, within_whole_column
 
 INDEX_COLUMNS = ["submission_id", "sheet_row"]
@@ -123,34 +123,6 @@ def branch_checks(branches: pd.DataFrame, organisations: pd.DataFrame) -> pd.Dat
         for submission, code in zip(frame["submission_id"], frame["parent_org_code"], strict=True)
     ]
     return frame
-
-
-def detail_figure(aggregate: DetailAggregate, frames: Mapping[str, pd.DataFrame], submission_id: str) -> float:
-    rows = frames[aggregate.sheet]
-    rows = rows[rows["submission_id"] == submission_id]
-    for column, wanted in aggregate.where.items():
-        rows = rows[rows[column] == wanted]
-    if aggregate.aggregate == "sum":
-        return float(as_number(rows[aggregate.column]).fillna(0).sum())
-    if aggregate.aggregate == "count_with_branch":
-        return float((rows["branch_code"].notna() | (rows["joint_branch"] == "true")).sum())
-    return float(len(rows))
-
-
-def summary_checks(contract: Contract, frames: Mapping[str, pd.DataFrame], detailed_ids: set[str]) -> pd.DataFrame:
-    """tong_hop rows of detailed reports with their declared value and the figure recomputed from detail."""
-    sheet = contract.sheet("tong_hop")
-    aggregates = {f.name: f.detail for f in sheet.fields if f.detail is not None}
-    summary = frames["tong_hop"]
-    frame = summary[summary["submission_id"].isin(detailed_ids) & summary["field"].isin(aggregates)].copy()
-    frame["matches_detail__declared"] = as_number(frame["value"])
-    frame["matches_detail__computed"] = [
-        detail_figure(aggregates[name], frames, submission) if pd.notna(declared) else None
-        for name, submission, declared in zip(
-            frame["field"], frame["submission_id"], frame["matches_detail__declared"], strict=True
-        )
-    ]
-    return frame.reset_index(drop=True)
 
 
 def grading_columns(contract: Contract, frame: pd.DataFrame, years: Mapping[str, float]) -> pd.DataFrame:
@@ -404,7 +376,6 @@ def build_frames(
         "thon_ban": village_checks(frames["thon_ban"]),
         "tong_hop_kinds": summary_kinds(summary_wide),
         "tong_hop_parts": breakdown_checks(contract, summary_wide),
-        "tong_hop_detail": summary_checks(contract, frames, detailed_ids),
         "sheets_present": sheets_present,
         "columns_present": columns_present,
     }

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
 
+from contract.model import Contract
+from expectations.frames import as_number
 from units.keys import province_code_of
 from warehouse import views
 
@@ -247,12 +249,43 @@ def summary_row_of(tables: Mapping[str, pd.DataFrame], submission_id: str) -> in
     return int(rows.iloc[0]) if len(rows) else None
 
 
-def history_frames(
+def summary_detail_frame(
     connection: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    tables: Mapping[str, pd.DataFrame],
+    detailed_ids: Collection[str],
+) -> pd.DataFrame:
+    """tong_hop rows of detailed reports: the declared value against the warehouse's total recomputed from the
+    detail sheets (int_submission_detail_totals, generated from the contract's ``detail`` declarations)."""
+    fields = [f.name for f in contract.sheet("tong_hop").fields if f.detail is not None]
+    summary = tables.get("tong_hop")
+    columns = [*(summary.columns if summary is not None else ["submission_id", "sheet_row", "field", "value"])]
+    columns += ["matches_detail__declared", "matches_detail__computed"]
+    if summary is None or summary.empty or not detailed_ids:
+        return pd.DataFrame(columns=columns)
+    rows = summary[summary["submission_id"].isin(list(detailed_ids)) & summary["field"].isin(fields)]
+    totals = connection.execute(
+        f"SELECT submission_id, {', '.join(fields)} FROM {views.DETAIL_TOTALS} "
+        "WHERE submission_id IN (SELECT unnest(?))",
+        [sorted(detailed_ids)],
+    ).df()
+    computed = totals.melt(id_vars="submission_id", var_name="field", value_name="matches_detail__computed")
+    frame = rows.merge(computed, on=["submission_id", "field"], how="left")
+    frame["matches_detail__declared"] = as_number(frame["value"])
+    computed_values = pd.to_numeric(frame["matches_detail__computed"], errors="coerce").astype("float64")
+    frame["matches_detail__computed"] = computed_values.where(frame["matches_detail__declared"].notna())
+    return frame[columns].reset_index(drop=True)
+
+
+def warehouse_frames(
+    connection: duckdb.DuckDBPyConnection,
+    contract: Contract,
     tables: Mapping[str, pd.DataFrame],
     keys_and_years: Mapping[str, tuple[str | None, int | None]],
+    detailed_ids: Collection[str],
 ) -> dict[str, pd.DataFrame]:
-    """The frames of the checks that need the warehouse: the committee's history, the province's committees."""
+    """The frames of the checks that read the warehouse's definitions: tổng hợp against the detail totals, the
+    committee's history, the province's committees."""
     views.require_views(connection)
     figures = submission_figures(connection, list(keys_and_years))
     currents = [
@@ -261,6 +294,7 @@ def history_frames(
     ]
     keys = sorted({key for key, _ in keys_and_years.values() if key})
     return {
+        "tong_hop_detail": summary_detail_frame(connection, contract, tables, detailed_ids),
         "history": history_frame(currents, load_history(connection, keys)),
         "reconciliation": reconciliation_frame(connection, currents, tables),
     }

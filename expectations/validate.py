@@ -22,7 +22,7 @@ from chibo.config import Settings
 from contract.model import Contract, load_contract
 from expectations.data_docs import night_docs_dir
 from expectations.frames import build_frames
-from expectations.history import history_frames
+from expectations.history import warehouse_frames
 from expectations.rules import INTAKE_FAILED_RULE, UNREADABLE_RULE, all_rules, system_rules
 from expectations.runner import Finding, validate_frames
 from warehouse.raw import RAW_SCHEMA, insert_rows
@@ -142,7 +142,7 @@ def validate_tables(
     docs_dir: Path | None = None,
     run_name: str | None = None,
 ) -> list[Finding]:
-    """All findings for a batch; ``history`` (the frames of ``history_frames``) adds the checks that need
+    """All findings for a batch; ``history`` (the frames of ``warehouse_frames``) adds the checks that need
     the warehouse; ``docs_dir`` makes GX build its Data Docs there."""
     if not submission_ids:
         return []
@@ -273,7 +273,7 @@ def validate_pending(
         row.submission_id: (row.committee_key, None if pd.isna(row.report_year) else int(row.report_year))
         for row in readable.itertuples()
     }
-    history = history_frames(connection, tables, keys_and_years)
+    history = warehouse_frames(connection, contract, tables, keys_and_years, detailed_ids)
     docs_dir = night_docs_dir(settings.data_docs, run_id) if settings is not None else None
     findings = validate_tables(
         contract,

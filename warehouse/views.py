@@ -16,6 +16,7 @@ INTERMEDIATE_SCHEMA: Final = "intermediate"
 LATEST_OUTCOMES: Final = f"{INTERMEDIATE_SCHEMA}.int_submission_outcomes__latest"
 COUNTED: Final = f"{INTERMEDIATE_SCHEMA}.int_submissions__counted"
 FIGURES: Final = f"{INTERMEDIATE_SCHEMA}.int_submission_figures"
+DETAIL_TOTALS: Final = f"{INTERMEDIATE_SCHEMA}.int_submission_detail_totals"
 COMMITTEE_YEAR_TOTALS: Final = f"{INTERMEDIATE_SCHEMA}.int_committee_year_totals"
 # the dbt selection that builds them (and the staging views they read)
 DBT_SELECTION: Final = ("+int_submissions__counted", "+int_submission_figures", "+int_committee_year_totals")
@@ -26,7 +27,7 @@ class WarehouseViewsMissing(RuntimeError):
 
 
 def require_views(connection: duckdb.DuckDBPyConnection) -> None:
-    names = {LATEST_OUTCOMES, COUNTED, FIGURES, COMMITTEE_YEAR_TOTALS}
+    names = {LATEST_OUTCOMES, COUNTED, FIGURES, DETAIL_TOTALS, COMMITTEE_YEAR_TOTALS}
     found = {
         f"{schema}.{name}"
         for schema, name in connection.execute(
