@@ -21,6 +21,7 @@ from email.mime.text import MIMEText
 import duckdb
 
 from chibo.config import Settings, province_match_key
+from warehouse import views
 from warehouse.raw import RAW_SCHEMA
 
 MAX_ITEMS_PER_REPORT = 60
@@ -98,14 +99,10 @@ class Alert:
 
 
 LATEST_DECISIONS = f"""
-WITH latest_outcome AS (
-    SELECT submission_id, arg_max(outcome, decided_at) AS outcome, arg_max(run_id, decided_at) AS run_id
-    FROM {RAW_SCHEMA}.submission_outcomes GROUP BY submission_id
-)
 SELECT s.submission_id, s.file_name, s.province, s.committee_name, s.report_year, s.version, s.contact_email,
        o.outcome, o.run_id, s.archived_path,
        f.sheet, f.sheet_row, f.message, f.value, coalesce(f.severity, 'error'), f.fix, f.docs_url, f.rule_id, f.detail
-FROM latest_outcome o
+FROM {views.LATEST_OUTCOMES} o
 JOIN {RAW_SCHEMA}.submissions s USING (submission_id)
 JOIN {RAW_SCHEMA}.validation_failures f ON f.submission_id = o.submission_id AND f.run_id = o.run_id
 """
@@ -145,9 +142,50 @@ def report_items(rows: list[tuple]) -> list[ReportItem]:
     return list(reports.values())
 
 
+# Accepted reports that do not count for their committee × year (int_submissions__counted: a detailed report wins
+# over an aggregate-only one), with the version that does: the province is told which figures it will see.
+UNSENT_NOT_COUNTED_SQL = f"""
+SELECT s.submission_id, s.file_name, s.province, s.committee_name, s.report_year, s.version, s.contact_email,
+       o.outcome, o.run_id, s.archived_path, c.version, c.report_kind
+FROM {views.LATEST_OUTCOMES} o
+JOIN {RAW_SCHEMA}.submissions s USING (submission_id)
+JOIN {views.COUNTED} c ON c.committee_key = s.committee_key AND c.report_year = s.report_year
+WHERE o.outcome = 'accepted' AND c.submission_id <> s.submission_id
+  AND NOT EXISTS (
+    SELECT 1 FROM {RAW_SCHEMA}.alerts_sent a WHERE a.submission_id = o.submission_id AND a.kind = '{OUTCOME_KIND}'
+  )
+ORDER BY s.province, s.committee_name, s.file_name
+"""
+REPORT_KIND_LABELS = {"detailed": "báo cáo chi tiết", "aggregate_only": "báo cáo chỉ có trang tổng hợp"}
+
+
+def not_counted_problem(counted_version: int, counted_kind: str) -> Problem:
+    counted = REPORT_KIND_LABELS.get(counted_kind, counted_kind)
+    return Problem(
+        sheet=None,
+        sheet_row=None,
+        message=f"Báo cáo này đã được tiếp nhận nhưng số liệu tổng hợp vẫn dùng lần gửi thứ {counted_version} "
+        f"({counted}): báo cáo chi tiết được ưu tiên hơn báo cáo chỉ có trang tổng hợp.",
+        value=None,
+        severity="warning",
+        fix="Nếu số liệu lần này mới đúng, đề nghị gửi lại báo cáo đầy đủ các trang chi tiết.",
+    )
+
+
 def unsent_reports(connection: duckdb.DuckDBPyConnection) -> list[ReportItem]:
-    """Decided reports with something to say (errors or warnings, or held) that no digest has carried yet."""
-    return report_items(connection.execute(UNSENT_SQL).fetchall())
+    """Decided reports with something to say (errors or warnings, held, or accepted without counting) that no
+    digest has carried yet. Which report counts is the warehouse's view, as in the marts and `chibo history`."""
+    views.require_views(connection)
+    reports = {item.submission_id: item for item in report_items(connection.execute(UNSENT_SQL).fetchall())}
+    for row in connection.execute(UNSENT_NOT_COUNTED_SQL).fetchall():
+        submission_id, file_name, province, committee, year, version, email, outcome, run_id, archived = row[:10]
+        counted_version, counted_kind = row[10:]
+        new_item = ReportItem(
+            submission_id, file_name, province, committee, year, version, email, outcome, [], run_id, archived
+        )
+        item = reports.setdefault(submission_id, new_item)
+        item.problems.append(not_counted_problem(counted_version, counted_kind))
+    return list(reports.values())
 
 
 def unsent_held(connection: duckdb.DuckDBPyConnection) -> list[ReportItem]:

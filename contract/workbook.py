@@ -39,7 +39,9 @@ def write_xlsx(path: Path, report: ReportData | None = None, contract: Contract 
     """Write an .xlsx workbook; with no report, the blank template with every sheet."""
     contract = contract or load_contract()
     workbook = Workbook()
-    workbook.remove(workbook.active)
+    default_sheet = workbook.active  # a new workbook has one blank sheet
+    if default_sheet is not None:
+        workbook.remove(default_sheet)
     for sheet in contract.sheets:
         if report is not None and sheet.name not in report:
             continue

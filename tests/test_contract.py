@@ -2,7 +2,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from contract.docs import DOC_PATH, render
+from chibo.format_docs import DOC_PATH, render
 from contract.model import fold, load_contract, raw_columns
 from contract.workbook import KEY_HEADER, write_xlsx
 
@@ -44,4 +44,4 @@ def test_grade_columns_keep_the_label_as_reported():
 
 
 def test_submission_format_doc_is_generated_from_the_contract():
-    assert DOC_PATH.read_text(encoding="utf-8") == render(), "run: python -m contract.docs"
+    assert DOC_PATH.read_text(encoding="utf-8") == render(), "run: python -m chibo.format_docs"

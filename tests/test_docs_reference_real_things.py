@@ -3,7 +3,7 @@
 Every name a hand-written doc sets in backticks is checked when it looks like something of ours:
 - a path of the repository (``pipeline/nightly.py``, ``dbt_project/``, ``chibo.yaml``, ``guards.py``);
 - a Python reference (``pipeline.nightly``, ``raw.ensure_schema``, ``Completeness.deadline_for``,
-  ``python -m contract.docs``, ``from demo.samples import …`` in a code block);
+  ``python -m chibo.format_docs``, ``from demo.samples import …`` in a code block);
 - a function or class (``warm_up()``, ``UnreadableReport``), against every ``def`` and ``class`` that ``ast``
   finds in the repository's packages, with the parameter names of a signature written out
   (``write_expected(connection, provinces, years, deadline)``);
@@ -603,10 +603,7 @@ LAYERS = (
     {"dags", "chibo"},
 )
 # Imports against the map that the code has today (to be removed, not added to).
-KNOWN_EXCEPTIONS = {
-    ("contract.docs", "chibo.config"),  # REPO_ROOT, to find docs/
-    ("contract.docs", "expectations.rules"),  # the generated format doc lists the rules of each sheet
-}
+KNOWN_EXCEPTIONS: set[tuple[str, str]] = set()
 # The one product module that may import the demo: `chibo sample` writes the sample inbox.
 MAY_IMPORT_DEMO = {"chibo.cli"}
 

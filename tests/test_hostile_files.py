@@ -118,7 +118,7 @@ def test_a_file_still_being_copied_is_left_for_the_next_run(settings: Settings, 
 
 
 def test_the_submission_format_doc_lists_every_refusal_message():
-    from contract.docs import DOC_PATH
+    from chibo.format_docs import DOC_PATH
 
     document = DOC_PATH.read_text(encoding="utf-8")
     for case in UNREADABLE:

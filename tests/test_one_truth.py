@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import copy
 from dataclasses import replace
+from pathlib import Path
+
+import pytest
 
 from chibo.cli import main
 from chibo.config import Settings
+from chibo.local_airflow import run_night
+from chibo.smtp_sink import CollectingHandler, airflow_smtp_connection
 from contract.model import load_contract
 from contract.workbook import write_xlsx
 from demo.history_generator import history_reports
@@ -52,12 +57,31 @@ def findings_of(settings: Settings, run_id: str) -> set[str]:
     return {rule_id for (rule_id,) in rows}
 
 
-def test_a_detailed_v1_and_an_aggregate_v2_give_one_answer_everywhere(settings: Settings, capsys):
+def test_a_detailed_v1_and_an_aggregate_v2_give_one_answer_everywhere(
+    settings: Settings,
+    capsys: pytest.CaptureFixture[str],
+    smtp_server: tuple[int, CollectingHandler],
+    airflow_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+):
     detailed = synthesise_report(MUONG_KHUONG_2023)
     write_xlsx(settings.inbox / "v1_chi_tiet.xlsx", detailed)
     assert set(night(settings, "night-1").values()) == {"accepted"}
+
+    # version 2, aggregate-only and accepted, through the real DAG and a real SMTP server
+    port, mailbox = smtp_server
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", airflow_smtp_connection(port))
     write_xlsx(settings.inbox / "v2_tong_hop.xlsx", aggregate_only(detailed, V2_MEMBERS))
-    assert set(night(settings, "night-2").values()) == {"accepted"}
+    assert run_night(airflow_home) == "success"
+    with connect(settings.warehouse, read_only=True) as connection:
+        outcomes = connection.execute("select outcome from raw.submission_outcomes").fetchall()
+    assert outcomes == [("accepted",), ("accepted",)]
+
+    # the digest: version 2 is taken in, the figures stay those of version 1
+    [received] = mailbox.received
+    digest = received.message.get_body(preferencelist=("plain",)).get_content()
+    assert "v2_tong_hop.xlsx" in digest
+    assert "số liệu tổng hợp vẫn dùng lần gửi thứ 1 (báo cáo chi tiết)" in digest
 
     # the marts: the detailed version 1 counts
     with connect(settings.warehouse, read_only=True) as connection:
