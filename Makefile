@@ -23,6 +23,7 @@ browser:
 
 test: $(STAMP) browser
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/sqlfluff lint dbt_project
 	$(BIN)/python -m pytest
 

@@ -193,7 +193,7 @@ def command_history(args: argparse.Namespace) -> int:
     if not versions:
         print(f"Không có báo cáo nào của «{args.committee}» cho năm {args.year}.")
         return EXIT_REJECTED
-    outcomes = {"accepted": "tiếp nhận", "rejected": "từ chối", "held": "giữ lại chờ xử lý", None: "chưa kiểm tra"}
+    outcomes = {"accepted": "tiếp nhận", "rejected": "từ chối", "held": "giữ lại chờ xử lý"}
     columns = [
         ("version", "Lần"),
         ("received", "Nhận lúc (UTC)"),
@@ -212,7 +212,8 @@ def command_history(args: argparse.Namespace) -> int:
             v.sha256[:12],
             v.preparer or "–",
             v.contact_email or "–",
-            outcomes.get(v.outcome, v.outcome) + (f" ({v.errors} lỗi)" if v.errors else ""),
+            ("chưa kiểm tra" if v.outcome is None else outcomes.get(v.outcome, v.outcome))
+            + (f" ({v.errors} lỗi)" if v.errors else ""),
             "✔" if v.in_marts else "",
         )
         for v in versions

@@ -614,10 +614,17 @@ def _village_units(spec: ReportSpec, rng: random.Random) -> tuple[list[_Unit], l
     return units, skeleton
 
 
+def _village_key(unit: _Unit) -> tuple[str, str]:
+    """(commune name, village name) of a village branch."""
+    if unit.commune is None or unit.village is None:
+        raise ValueError(f"{unit.name} is not a village branch")
+    return unit.commune.name, unit.village[0]
+
+
 def _set_committees(spec: ReportSpec, units: list[_Unit], rng: random.Random) -> None:
     """Give exactly ``village_branch_committees`` village branches a committee, and member bounds."""
     pinned = {(c.name, v): m for c in spec.communes for v, m in c.village_members}
-    forced = [u for u in units if pinned.get((u.commune.name, u.village[0]), 0) > COMMITTEE_MIN_OFFICIAL]
+    forced = [u for u in units if pinned.get(_village_key(u), 0) > COMMITTEE_MIN_OFFICIAL]
     rest = [u for u in units if u not in forced]
     rest.sort(key=lambda u: rng.random() - (0.4 if u.kind == "to_dan_pho" else 0.0))
     chosen = forced + rest[: spec.village_branch_committees - len(forced)]
@@ -631,7 +638,7 @@ def _set_committees(spec: ReportSpec, units: list[_Unit], rng: random.Random) ->
             unit.desired = rng.uniform(16, 40) if unit.kind == "to_dan_pho" else rng.uniform(11, 26)
         else:
             unit.low, unit.high, unit.desired = 3, COMMITTEE_MIN_OFFICIAL - 1, rng.uniform(4, 8)
-        members = pinned.get((unit.commune.name, unit.village[0]))
+        members = pinned.get(_village_key(unit))
         if members is not None:
             unit.low = unit.high = members
 

@@ -28,12 +28,13 @@ import urllib.parse
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context import AbstractDataContext
+    from great_expectations.data_context.store.store import DataDocsSiteConfigTypedDict
     from great_expectations.data_context.types.resource_identifiers import ValidationResultIdentifier
 
 SITE_NAME = "chibo"
@@ -75,15 +76,15 @@ def open_context(docs_dir: Path) -> AbstractDataContext:
     context = quiet_context()
     for site_name in list(context.list_data_docs_sites()):
         context.delete_data_docs_site(site_name)
-    context.add_data_docs_site(
-        SITE_NAME,
-        {
-            "class_name": "SiteBuilder",
-            "show_how_to_buttons": False,
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        },
-    )
+    site_config: dict[str, Any] = {
+        "class_name": "SiteBuilder",
+        "show_how_to_buttons": False,
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    }
+    # GX's DataDocsSiteConfigTypedDict is incomplete (its own comment says so): it lacks SiteBuilder's
+    # show_how_to_buttons, which GX's default site config sets too.
+    context.add_data_docs_site(SITE_NAME, cast("DataDocsSiteConfigTypedDict", site_config))
     return context
 
 
@@ -142,14 +143,30 @@ def result_key(
     if run_id is None:
         return None
     wanted = (result.suite_name, run_id.to_tuple())
-    store = context.validation_results_store
     matches = [
-        key for key in store.list_keys() if (key.expectation_suite_identifier.name, key.run_id.to_tuple()) == wanted
+        key
+        for key in validation_keys(context)
+        if (key.expectation_suite_identifier.name, key.run_id.to_tuple()) == wanted
     ]
     if len(matches) > 1:  # the same suite run twice under one run id: tell the batches apart
         batch = result.meta.get("active_batch_definition")
-        matches = [key for key in matches if store.get(key).meta.get("active_batch_definition") == batch]
+        matches = [key for key in matches if stored_result(context, key).meta.get("active_batch_definition") == batch]
     return matches[0] if matches else None
+
+
+def validation_keys(context: AbstractDataContext) -> list[ValidationResultIdentifier]:
+    """The keys of every validation result the context holds."""
+    # Store.list_keys is typed for the base class (DataContextKey); a ValidationResultsStore builds every key
+    # with its key class, ValidationResultIdentifier.
+    return cast("list[ValidationResultIdentifier]", context.validation_results_store.list_keys())
+
+
+def stored_result(context: AbstractDataContext, key: ValidationResultIdentifier) -> ExpectationSuiteValidationResult:
+    """The validation result stored under ``key`` (one of ``validation_keys(context)``)."""
+    result = context.validation_results_store.get(key)
+    if result is None:
+        raise KeyError(f"no validation result stored under {key}")
+    return result
 
 
 def page_of(context: AbstractDataContext, key: ValidationResultIdentifier) -> Path | None:
@@ -169,13 +186,12 @@ def file_url_to_path(url: str, base_directory: Path | None = None) -> Path:
 
 def run_pages(context: AbstractDataContext) -> list[RunPage]:
     """Every validation run of the context that has a page, newest first, failures first."""
-    store = context.validation_results_store
     pages: list[RunPage] = []
-    for key in store.list_keys():
+    for key in validation_keys(context):
         path = page_of(context, key)
         if path is None:
             continue
-        result = store.get(key)
+        result = stored_result(context, key)
         pages.append(
             RunPage(
                 suite_name=key.expectation_suite_identifier.name,

@@ -133,7 +133,7 @@ def grading_columns(contract: Contract, frame: pd.DataFrame, years: Mapping[str,
     ]
     frame["grading_rule_name"] = [r.name if r else None for r in rules]
     frame["allowed_org_grades"] = [", ".join(r.org_grades) if r else None for r in rules]
-    frame["_rule"] = rules
+    frame["_rule"] = pd.Series(rules, index=frame.index, dtype=object)
     return frame
 
 

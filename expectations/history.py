@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import SupportsFloat
 
 import duckdb
 import pandas as pd
@@ -52,7 +53,7 @@ def _figure_columns(prefix: str) -> str:
     return ", ".join(f"{prefix}.{name}" for name in FIGURES)
 
 
-def _as_figures(values: tuple[object, ...]) -> dict[str, float | None]:
+def _as_figures(values: Sequence[SupportsFloat | None]) -> dict[str, float | None]:
     return {name: None if value is None else float(value) for name, value in zip(FIGURES, values, strict=True)}
 
 
@@ -154,9 +155,9 @@ def history_row(current: Current, history: History) -> dict[str, object]:
     for metric in OUTLIER_METRICS:
         value = current.figures.get(metric)
         earlier = [
-            figures[metric]
+            figure
             for (key, earlier_year), figures in history.items()
-            if key == current.committee_key and earlier_year < year and figures.get(metric) is not None
+            if key == current.committee_key and earlier_year < year and (figure := figures.get(metric)) is not None
         ]
         outlier = None if value is None else modified_z(value, earlier)
         row[f"{metric}_value"] = value
@@ -207,7 +208,7 @@ def reconciliation_frame(
         committees, totals = committees_total(connection, code, current.report_year)
         if committees == 0:
             continue
-        summary = tables.get("tong_hop")
+        summary = tables["tong_hop"]  # every contract sheet is loaded, if only with no row
         for metric in RECONCILED:
             declared = current.figures.get(metric)
             if declared is None:

@@ -8,7 +8,7 @@ build its Great Expectations expectation, so the suites, the alerts and the docs
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from contract.model import Contract, Field, Sheet, load_contract
 
@@ -38,8 +38,16 @@ class Rule:
     regulation: str = "Mẫu báo cáo thống kê (hợp đồng dữ liệu chibo)"
 
 
+class _FieldPlace(TypedDict):
+    """Where a rule on one contract field runs: shared keyword arguments of ``Rule``."""
+
+    frame: str
+    sheet: str
+    field: str
+
+
 def _type_rule(sheet: Sheet, field_: Field, contract: Contract) -> Rule | None:
-    base = {"frame": sheet.name, "sheet": sheet.name, "field": field_.name}
+    base: _FieldPlace = {"frame": sheet.name, "sheet": sheet.name, "field": field_.name}
     header = field_.header
     if field_.type == "integer":
         pattern = YEAR_PATTERN if field_.name == "report_year" else INTEGER_PATTERN
@@ -135,12 +143,13 @@ def bound_rules(contract: Contract) -> list[Rule]:
     rules: list[Rule] = []
     for sheet in contract.sheets:
         for field_ in sheet.fields:
-            base = {"frame": sheet.name, "sheet": sheet.name, "field": field_.name, "kind": "is_true"}
+            base: _FieldPlace = {"frame": sheet.name, "sheet": sheet.name, "field": field_.name}
             if field_.whole:
                 whole = sheet.field(field_.whole)
                 rules.append(
                     Rule(
                         rule_id=f"{sheet.name}.{field_.name}.khong_vuot",
+                        kind="is_true",
                         params={"column": within_whole_column(field_.name)},
                         message=f"«{field_.header}» ({{{field_.name}}}) lớn hơn «{whole.header}» ({{{whole.name}}}): "
                         "một phần không thể lớn hơn tổng số.",
@@ -154,6 +163,7 @@ def bound_rules(contract: Contract) -> list[Rule]:
                 rules.append(
                     Rule(
                         rule_id=f"{sheet.name}.{field_.name}.phan_tram",
+                        kind="is_true",
                         params={"column": percent_column(field_.name)},
                         message=f"«{field_.header}» là {{{field_.name}__number}}%, nằm ngoài khoảng từ 0 đến 100%.",
                         fix="Ghi tỷ lệ phần trăm từ 0 đến 100 (ví dụ 73,2), không ghi số lượng hay tỷ số.",

@@ -174,10 +174,15 @@ def vietnamese_number(value: Any) -> str:
     """3792 → "3.792" (Vietnamese thousands separator); text stays as written."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "(trống)"
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        if float(value).is_integer():
-            return f"{int(value):,}".replace(",", ".")
-        return f"{float(value):,.1f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, numbers.Integral):
+        return f"{int(value):,}".replace(",", ".")
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        if number.is_integer():
+            return f"{int(number):,}".replace(",", ".")
+        return f"{number:,.1f}".replace(",", " ").replace(".", ",").replace(" ", ".")
     return str(value)
 
 
@@ -191,6 +196,7 @@ def header_for(contract: Contract, sheet_name: str, field_name: str | None) -> s
 def finding_for(rule: Rule, row: pd.Series, contract: Contract) -> Finding:
     sheet_name = rule.sheet
     field_name = rule.field
+    value: object  # a header, a sheet name or the cell's value as the frame holds it
     if rule.frame == "columns_present":
         sheet_name = str(row["sheet"])
         field_name = str(row["field"])

@@ -25,6 +25,7 @@ from expectations.frames import build_frames
 from expectations.history import warehouse_frames
 from expectations.rules import INTAKE_FAILED_RULE, UNREADABLE_RULE, all_rules, system_rules
 from expectations.runner import Finding, validate_frames
+from warehouse import views
 from warehouse.raw import RAW_SCHEMA, insert_rows
 
 VIETNAM = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
@@ -156,17 +157,15 @@ def validate_tables(
 
 def pending_submissions(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Submissions to validate tonight: those with no outcome yet, and those held by a check that could not
-    run (validated again until it can). A file intake failed on is held once: it is not retried silently."""
+    run (validated again until it can). A file intake failed on is held once: it is not retried silently.
+    A submission's latest decision is the warehouse's view (int_submission_outcomes__latest)."""
+    views.require_views(connection)
     return connection.execute(
         f"""
-        WITH latest AS (
-            SELECT submission_id, arg_max(outcome, decided_at) AS outcome
-            FROM {RAW_SCHEMA}.submission_outcomes GROUP BY submission_id
-        )
         SELECT s.submission_id, s.report_kind, s.read_error, s.read_notes, s.report_year, s.committee_name,
                s.province, s.committee_key, s.resolution_status, s.resolution_message
         FROM {RAW_SCHEMA}.submissions s
-        LEFT JOIN latest USING (submission_id)
+        LEFT JOIN {views.LATEST_OUTCOMES} latest USING (submission_id)
         WHERE latest.outcome IS NULL
            OR (latest.outcome = '{HELD}' AND s.report_kind IS DISTINCT FROM '{INTAKE_FAILED}')
         ORDER BY s.received_at, s.submission_id
@@ -263,15 +262,19 @@ def validate_pending(
     readable = pending[~kinds.isin(["unreadable", INTAKE_FAILED])]
     readable_ids = readable["submission_id"].tolist()
     detailed_ids = set(pending.loc[kinds == "detailed", "submission_id"])
+    records = readable.to_dict("records")
     resolutions = {
-        row.submission_id: (row.resolution_status == "resolved", row.resolution_message)
-        for row in readable.itertuples()
-        if pd.notna(row.report_year) and pd.notna(row.committee_name)
+        str(row["submission_id"]): (row["resolution_status"] == "resolved", text_or_none(row["resolution_message"]))
+        for row in records
+        if pd.notna(row["report_year"]) and pd.notna(row["committee_name"])
     }
     tables = load_tables(connection, contract, readable_ids)
     keys_and_years = {
-        row.submission_id: (row.committee_key, None if pd.isna(row.report_year) else int(row.report_year))
-        for row in readable.itertuples()
+        str(row["submission_id"]): (
+            text_or_none(row["committee_key"]),
+            None if pd.isna(row["report_year"]) else int(row["report_year"]),
+        )
+        for row in records
     }
     history = warehouse_frames(connection, contract, tables, keys_and_years, detailed_ids)
     docs_dir = night_docs_dir(settings.data_docs, run_id) if settings is not None else None
@@ -291,8 +294,10 @@ def validate_pending(
         unreadable_finding(s, m) for s, m in zip(unreadable["submission_id"], unreadable["read_error"], strict=True)
     ]
     findings += [
-        intake_failed_finding(row.submission_id, text_or_none(row.read_error), text_or_none(row.read_notes))
-        for row in intake_failed.itertuples()
+        intake_failed_finding(
+            str(row["submission_id"]), text_or_none(row["read_error"]), text_or_none(row["read_notes"])
+        )
+        for row in intake_failed.to_dict("records")
     ]
     provinces = dict(zip(pending["submission_id"], pending["province"], strict=True))
     findings = with_province_severities(findings, provinces, settings)

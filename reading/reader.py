@@ -272,18 +272,18 @@ def header_labels(matrix: Sequence[Sequence[Cell]], row_index: int) -> list[list
     above += [None] * (width - len(above))
     labels: list[list[str]] = []
     group: str | None = None
-    for column in range(width):
-        if above[column] is not None:
-            group = above[column]
-        elif own[column] is None:
+    for own_label, above_label in zip(own, above, strict=True):
+        if above_label is not None:
+            group = above_label
+        elif own_label is None:
             group = None
         candidates: list[str] = []
-        if own[column] is not None and group is not None:
-            candidates.append(f"{group} - {own[column]}")
-        if own[column] is not None:
-            candidates.append(own[column])
-        if own[column] is None and above[column] is not None:
-            candidates.append(above[column])
+        if own_label is not None and group is not None:
+            candidates.append(f"{group} - {own_label}")
+        if own_label is not None:
+            candidates.append(own_label)
+        if own_label is None and above_label is not None:
+            candidates.append(above_label)
         labels.append(candidates)
     return labels
 
@@ -349,8 +349,8 @@ def read_table(contract: Contract, sheet: Sheet, source_name: str, matrix: Seque
             continue
         values: dict[str, str | None] = {}
         for field_ in sheet.fields:
-            position = positions.get(field_.name)
-            cell = row[position] if position is not None and position < len(row) else None
+            column = positions.get(field_.name)
+            cell = row[column] if column is not None and column < len(row) else None
             values.update(normalise_value(contract, field_, cell))
         parsed.rows.append(ParsedRow(row_number + 1, values))
     return parsed
