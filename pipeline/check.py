@@ -10,11 +10,9 @@ written: the given warehouse is only copied.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -22,6 +20,7 @@ from pathlib import Path
 from chibo.config import Settings
 from expectations.runner import Finding
 from expectations.validate import Outcome, intake_failed_finding
+from warehouse import views
 from warehouse.raw import RAW_SCHEMA, connect
 
 FINDINGS_SQL = f"""
@@ -72,9 +71,7 @@ def recorded_outcome(settings: Settings, submission_id: str) -> Outcome | None:
     """The latest decision on a submission and its findings, as the night recorded them."""
     with connect(settings.warehouse, read_only=True) as connection:
         latest = connection.execute(
-            f"SELECT outcome, run_id FROM {RAW_SCHEMA}.submission_outcomes WHERE submission_id = ? "
-            "ORDER BY decided_at DESC LIMIT 1",
-            [submission_id],
+            f"SELECT outcome, run_id FROM {views.LATEST_OUTCOMES} WHERE submission_id = ?", [submission_id]
         ).fetchall()
         if not latest:
             return None
@@ -100,21 +97,6 @@ def recorded_outcome(settings: Settings, submission_id: str) -> Outcome | None:
     return Outcome(submission_id, outcome, findings)
 
 
-@contextmanager
-def environment_kept(*names: str) -> Iterator[None]:
-    """The night's steps set process-wide variables (dbt's profile reads ``CHIBO_WAREHOUSE``): put them back,
-    so that a check never points the calling process at its scratch warehouse."""
-    kept = {name: os.environ.get(name) for name in names}
-    try:
-        yield
-    finally:
-        for name, value in kept.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def check_files(
     paths: Sequence[Path], settings: Settings, warehouse: Path | None = None, today: date | None = None
 ) -> list[Outcome]:
@@ -122,7 +104,7 @@ def check_files(
     outcome per path, in order."""
     from pipeline import nightly
 
-    with environment_kept("CHIBO_WAREHOUSE"), tempfile.TemporaryDirectory(prefix="chibo-check-") as folder:
+    with tempfile.TemporaryDirectory(prefix="chibo-check-") as folder:
         scratch = scratch_settings(settings, Path(folder))
         scratch.inbox.mkdir()
         if warehouse is not None:

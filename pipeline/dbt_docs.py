@@ -8,11 +8,10 @@ like ``pipeline.dbt_runner.dbt_build`` does.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 from pathlib import Path
 
-from pipeline.dbt_runner import DBT_PROJECT_DIR, release_duckdb
+from pipeline.dbt_runner import DBT_PROJECT_DIR, invoke_dbt
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +27,7 @@ class DbtDocsFailed(RuntimeError):
 def dbt_docs(warehouse: Path, work_dir: Path, out_dir: Path) -> Path:
     """Generate dbt's docs from the warehouse into ``out_dir``: ``index.html`` (self-contained),
     ``manifest.json`` and ``catalog.json``. Returns ``out_dir``."""
-    from dbt.adapters.factory import cleanup_connections, reset_adapters
-    from dbt.cli.main import dbtRunner
-
     target = work_dir / "dbt_docs_target"
-    os.environ["CHIBO_WAREHOUSE"] = str(warehouse)
     arguments = [
         "docs",
         "generate",
@@ -47,12 +42,7 @@ def dbt_docs(warehouse: Path, work_dir: Path, out_dir: Path) -> Path:
         str(work_dir / "dbt_logs"),
         "--quiet",
     ]
-    try:
-        result = dbtRunner().invoke(arguments)
-    finally:
-        cleanup_connections()
-        reset_adapters()
-        release_duckdb()
+    result = invoke_dbt(warehouse, arguments)
     if not result.success:
         raise DbtDocsFailed(f"dbt docs generate failed: {result.exception}")
     out_dir.mkdir(parents=True, exist_ok=True)

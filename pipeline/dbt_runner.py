@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chibo.config import REPO_ROOT
+
+if TYPE_CHECKING:
+    from dbt.cli.main import dbtRunnerResult
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +54,42 @@ def release_duckdb() -> None:
     gc.collect()
 
 
+@contextmanager
+def warehouse_for_dbt(warehouse: Path) -> Iterator[None]:
+    """dbt's profile reads the warehouse from ``CHIBO_WAREHOUSE``: set it for one invocation, then put back what
+    the process had, so that a scratch check never points the caller at its scratch warehouse."""
+    before = os.environ.get("CHIBO_WAREHOUSE")
+    os.environ["CHIBO_WAREHOUSE"] = str(warehouse)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("CHIBO_WAREHOUSE", None)
+        else:
+            os.environ["CHIBO_WAREHOUSE"] = before
+
+
+def invoke_dbt(warehouse: Path, arguments: list[str]) -> dbtRunnerResult:
+    """One dbt invocation on the warehouse, in this process; afterwards dbt-duckdb holds no DuckDB instance, so the
+    file is free for the next writer."""
+    from dbt.adapters.factory import cleanup_connections, reset_adapters
+    from dbt.cli.main import dbtRunner
+
+    try:
+        with warehouse_for_dbt(warehouse):
+            return dbtRunner().invoke(arguments)
+    finally:
+        cleanup_connections()
+        reset_adapters()
+        release_duckdb()
+
+
 def dbt_build(
     warehouse: Path, work_dir: Path, select: list[str] | None = None, command: str = "build"
 ) -> BuildSummary:
     """``dbt build`` (or ``command``, e.g. ``run`` for models only) on the warehouse; raises on any failure."""
-    from dbt.adapters.factory import cleanup_connections, reset_adapters
     from dbt.artifacts.schemas.run import RunExecutionResult
-    from dbt.cli.main import dbtRunner
 
-    os.environ["CHIBO_WAREHOUSE"] = str(warehouse)
     arguments = [
         command,
         "--project-dir",
@@ -71,12 +104,7 @@ def dbt_build(
     ]
     if select:
         arguments += ["--select", *select]
-    try:
-        result = dbtRunner().invoke(arguments)
-    finally:
-        cleanup_connections()
-        reset_adapters()
-        release_duckdb()
+    result = invoke_dbt(warehouse, arguments)
     executed = result.result
     statuses = [str(r.status) for r in executed] if isinstance(executed, RunExecutionResult) else []
     summary = BuildSummary(

@@ -179,7 +179,7 @@ class Known:
 @cache
 def known() -> Known:
     from contract.model import load_contract
-    from expectations.rules import UNREADABLE_RULE, all_rules
+    from expectations.rules import all_rules, system_rules
     from warehouse.raw import all_tables
 
     files = _repo_files()
@@ -238,7 +238,7 @@ def known() -> Known:
         macros |= set(re.findall(r"\{%-?\s*(?:macro|test)\s+(\w+)\s*\(", path.read_text(encoding="utf-8")))
 
     contract = load_contract()
-    rule_ids = {rule.rule_id for rule in all_rules(contract)} | {UNREADABLE_RULE.rule_id}
+    rule_ids = {rule.rule_id for rule in [*all_rules(contract), *system_rules()]}
     sheets = {sheet.name: {f.name for f in sheet.fields} for sheet in contract.sheets}
     raw_tables = {name: set(columns) for name, columns in all_tables(contract).items()}
     for path in files:  # reference tables are written by their own modules: raw.ref_*

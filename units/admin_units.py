@@ -470,7 +470,8 @@ def _unknown_province(province: str, era: Era, report_year: int) -> Resolution:
 def _other_era_hint(name: str, era: Era, province: Unit | None) -> str:
     """Say so when the name is a unit of the other era: a district in a 2025 report, or the reverse."""
     other: Era = PRE_REFORM if era == POST_REFORM else POST_REFORM
-    other_province = resolve_province(province.short_name, 2024 if other == PRE_REFORM else 2025) if province else None
+    year_of_other = FIRST_POST_REFORM_YEAR - 1 if other == PRE_REFORM else FIRST_POST_REFORM_YEAR
+    other_province = resolve_province(province.short_name, year_of_other) if province else None
     if province is not None and other_province is None:
         return ""
     units = _match_name(name, _unit_index(other), other_province).units
