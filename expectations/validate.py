@@ -12,29 +12,24 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from chibo.config import Settings
+from chibo.config import Settings, vietnam_today
 from contract.model import Contract, load_contract
 from expectations.data_docs import night_docs_dir
 from expectations.frames import build_frames
 from expectations.history import warehouse_frames
-from expectations.rules import INTAKE_FAILED_RULE, UNREADABLE_RULE, all_rules, system_rules
+from expectations.rules import INTAKE_FAILED_RULE, UNREADABLE_RULE, Rule, all_rules, system_rules
 from expectations.runner import Finding, validate_frames
 from warehouse import views
 from warehouse.raw import RAW_SCHEMA, insert_rows
 
-VIETNAM = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 HELD = "held"
 INTAKE_FAILED = "intake_failed"
-
-
-def vietnam_today() -> date:
-    return datetime.now(VIETNAM).date()
 
 
 Presence = dict[str, dict[str, set[str]]]
@@ -97,34 +92,34 @@ def decide(submission_ids: list[str], findings: list[Finding]) -> list[Outcome]:
     return [Outcome(s, verdict(found), tuple(found)) for s, found in by_submission.items()]
 
 
-def unreadable_finding(submission_id: str, message: str) -> Finding:
+def file_finding(rule: Rule, submission_id: str, message: str, detail: str | None = None) -> Finding:
+    """A finding on the whole file (it could not be read, or intake failed on it): no sheet, no row."""
     return Finding(
         submission_id=submission_id,
-        rule_id=UNREADABLE_RULE.rule_id,
+        rule_id=rule.rule_id,
         severity="error",
         sheet="(tệp)",
         sheet_row=None,
         field=None,
         value=None,
         message=message,
-        fix=UNREADABLE_RULE.fix,
+        fix=rule.fix,
+        errored=detail is not None,
+        detail=detail,
     )
+
+
+def unreadable_finding(submission_id: str, message: str) -> Finding:
+    return file_finding(UNREADABLE_RULE, submission_id, message)
 
 
 def intake_failed_finding(submission_id: str, message: str | None, detail: str | None) -> Finding:
     """Intake failed on the file with an unexpected error: held for the operators, with the technical detail."""
-    return Finding(
-        submission_id=submission_id,
-        rule_id=INTAKE_FAILED_RULE.rule_id,
-        severity="error",
-        sheet="(tệp)",
-        sheet_row=None,
-        field=None,
-        value=None,
-        message=message or "Hệ thống gặp lỗi khi tiếp nhận tệp; báo cáo được giữ lại chờ bộ phận kỹ thuật xử lý.",
-        fix=INTAKE_FAILED_RULE.fix,
-        errored=True,
-        detail=detail or "intake failed (no detail recorded)",
+    return file_finding(
+        INTAKE_FAILED_RULE,
+        submission_id,
+        message or "Hệ thống gặp lỗi khi tiếp nhận tệp; báo cáo được giữ lại chờ bộ phận kỹ thuật xử lý.",
+        detail or "intake failed (no detail recorded)",
     )
 
 
