@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from contract.model import fold
 from reading.guards import Limits
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+VIETNAM = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")  # the day a report, a deadline or a night belongs to
 DEFAULT_CONFIG_PATH = REPO_ROOT / "chibo.yaml"
 
 PATH_OVERRIDES = {
@@ -152,3 +153,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         completeness=parse_completeness(document.get("completeness")),
         publish_keep_versions=int((document.get("publish") or {}).get("keep_versions", 3)),
     )
+
+
+def vietnam_today() -> date:
+    """Today in Vietnam: what the night judges report years, preparation dates and deadlines by."""
+    return datetime.now(VIETNAM).date()

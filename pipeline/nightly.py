@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from pathlib import Path
 
-from chibo.config import Settings
+from chibo.config import Settings, vietnam_today
 from ingestion.intake import discover, ingest_inbox
 from warehouse.admin_dimension import write_admin_reference
 from warehouse.expected import refresh_expected
 from warehouse.raw import connect
 
 log = logging.getLogger(__name__)
-VIETNAM = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 
 
 def discover_submissions(settings: Settings) -> list[str]:
@@ -27,7 +26,7 @@ def discover_submissions(settings: Settings) -> list[str]:
 
 def ingest(settings: Settings, run_id: str, today: date | None = None) -> list[dict[str, str]]:
     """Take in the inbox, and refresh which committees are expected to report (for completeness)."""
-    today = today or datetime.now(VIETNAM).date()
+    today = today or vietnam_today()
     with connect(settings.warehouse) as connection:
         results = ingest_inbox(connection, settings, run_id)
         refresh_expected(connection, settings, today)
@@ -41,7 +40,6 @@ def validate(settings: Settings, run_id: str, today: date | None = None) -> dict
     """Validate every pending submission; ``today`` (default: today in Vietnam) judges report years and dates."""
     from expectations.validate import validate_pending
 
-    today = today or datetime.now(VIETNAM).date()
     build_views(settings)
     with connect(settings.warehouse) as connection:
         outcomes = validate_pending(connection, run_id, settings=settings, today=today)
