@@ -34,7 +34,7 @@ final as (
     select
         {{ surrogate_key(['committee_key', 'report_year', 'branch_code']) }} as branch_year_id,
         {{ surrogate_key(['committee_key', 'report_year', 'parent_org_code']) }} as parent_organisation_year_id,
-        branch_kind in ('thon', 'to_dan_pho') as is_village_branch,
+        {{ is_village_branch('branch_kind') }} as is_village_branch,
         members_total - members_official as members_probationary,
         {{ grading_rule('report_year') }} as grading_rule,
         *

@@ -77,9 +77,9 @@ branch_extras as (
 
     select
         submission_id,
-        count(*) filter (where branch_kind in ('thon', 'to_dan_pho')) as village_branches,
+        count(*) filter (where {{ is_village_branch('branch_kind') }}) as village_branches,
         count(*) filter (
-            where branch_kind in ('thon', 'to_dan_pho') and has_branch_committee
+            where {{ is_village_branch('branch_kind') }} and has_branch_committee
         ) as village_branches_with_committee
     from branches
     group by submission_id
