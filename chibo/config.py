@@ -95,6 +95,7 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     completeness: Completeness = field(default_factory=Completeness)
     publish_keep_versions: int = 3  # published snapshots kept, the current one included
+    smtp_fallback_conn_id: str | None = None  # a second SMTP connection for the failed-night notice
 
     def recipients_for(self, province: str | None) -> tuple[str, ...]:
         """Addresses for a province's alert, matched whatever the case, diacritics or "Tỉnh" prefix;
@@ -152,6 +153,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         limits=Limits(**(intake.get("limits") or {})),
         completeness=parse_completeness(document.get("completeness")),
         publish_keep_versions=int((document.get("publish") or {}).get("keep_versions", 3)),
+        smtp_fallback_conn_id=environ.get("CHIBO_SMTP_FALLBACK_CONN_ID") or smtp.get("fallback_conn_id") or None,
     )
 
 
