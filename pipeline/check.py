@@ -21,6 +21,7 @@ from chibo.config import Settings
 from expectations.runner import Finding
 from expectations.validate import Outcome, intake_failed_finding
 from warehouse import views
+from warehouse.lock import warehouse_lock
 from warehouse.raw import RAW_SCHEMA, connect
 
 FINDINGS_SQL = f"""
@@ -50,10 +51,11 @@ def copy_warehouse(source: Path, target: Path) -> None:
     """Copy a DuckDB file (and its write-ahead log, if any) so that the original is never written."""
     if not source.is_file():
         raise FileNotFoundError(f"no warehouse at {source}")
-    shutil.copyfile(source, target)
-    wal = source.with_name(source.name + ".wal")
-    if wal.is_file():
-        shutil.copyfile(wal, target.with_name(target.name + ".wal"))
+    with warehouse_lock(source, "chibo validate: copying the warehouse"):  # never a copy torn by a night's writes
+        shutil.copyfile(source, target)
+        wal = source.with_name(source.name + ".wal")
+        if wal.is_file():
+            shutil.copyfile(wal, target.with_name(target.name + ".wal"))
 
 
 def place(path: Path, inbox: Path) -> None:

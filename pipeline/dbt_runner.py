@@ -1,7 +1,8 @@
 """Build the marts with dbt (dbt-duckdb), in process through ``dbtRunner``.
 
-dbt is imported inside the function (it takes seconds). After each invocation the adapter's
-connections are closed so that the DuckDB file is free for the next writer.
+dbt is imported inside the function (it takes seconds). dbt opens the DuckDB file itself, so each invocation
+holds chibo's lock on the warehouse for its whole run (``warehouse/lock.py``), and afterwards the adapter's
+connections are closed so that the file is free for the next writer.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chibo.config import REPO_ROOT
+from warehouse.lock import warehouse_lock
 
 if TYPE_CHECKING:
     from dbt.cli.main import dbtRunnerResult
@@ -69,25 +71,35 @@ def warehouse_for_dbt(warehouse: Path) -> Iterator[None]:
             os.environ["CHIBO_WAREHOUSE"] = before
 
 
-def invoke_dbt(warehouse: Path, arguments: list[str]) -> dbtRunnerResult:
-    """One dbt invocation on the warehouse, in this process; afterwards dbt-duckdb holds no DuckDB instance, so the
+def invoke_dbt(
+    warehouse: Path, arguments: list[str], holder: str | None = None, wait_seconds: float | None = None
+) -> dbtRunnerResult:
+    """One dbt invocation on the warehouse, in this process, holding chibo's lock on it (waiting ``wait_seconds``,
+    default the configured wait, then ``WarehouseBusy``); afterwards dbt-duckdb holds no DuckDB instance, so the
     file is free for the next writer."""
     from dbt.adapters.factory import cleanup_connections, reset_adapters
     from dbt.cli.main import dbtRunner
 
-    try:
-        with warehouse_for_dbt(warehouse):
-            return dbtRunner().invoke(arguments)
-    finally:
-        cleanup_connections()
-        reset_adapters()
-        release_duckdb()
+    with warehouse_lock(warehouse, holder or f"dbt {arguments[0] if arguments else ''}".strip(), wait_seconds):
+        try:
+            with warehouse_for_dbt(warehouse):
+                return dbtRunner().invoke(arguments)
+        finally:
+            cleanup_connections()
+            reset_adapters()
+            release_duckdb()
 
 
 def dbt_build(
-    warehouse: Path, work_dir: Path, select: list[str] | None = None, command: str = "build"
+    warehouse: Path,
+    work_dir: Path,
+    select: list[str] | None = None,
+    command: str = "build",
+    holder: str | None = None,
+    wait_seconds: float | None = None,
 ) -> BuildSummary:
-    """``dbt build`` (or ``command``, e.g. ``run`` for models only) on the warehouse; raises on any failure."""
+    """``dbt build`` (or ``command``, e.g. ``run`` for models only) on the warehouse; raises on any failure.
+    ``holder`` and ``wait_seconds``: chibo's lock on the warehouse (``invoke_dbt``)."""
     from dbt.artifacts.schemas.run import RunExecutionResult
 
     arguments = [
@@ -104,7 +116,7 @@ def dbt_build(
     ]
     if select:
         arguments += ["--select", *select]
-    result = invoke_dbt(warehouse, arguments)
+    result = invoke_dbt(warehouse, arguments, holder, wait_seconds)
     executed = result.result
     statuses = [str(r.status) for r in executed] if isinstance(executed, RunExecutionResult) else []
     summary = BuildSummary(

@@ -1,23 +1,33 @@
 """The nightly consolidation's steps as plain functions; the Airflow DAG only wires them.
 
-Each writer opens the warehouse, works and closes it. Steps exchange small JSON-able values
-(submission ids, counts), never data frames.
+Each step holds chibo's lock on the warehouse for its whole length (``warehouse/lock.py``), so two nights, or a
+night and ``chibo history``, never meet inside the DuckDB file: the other one waits. Steps exchange small
+JSON-able values (submission ids, counts), never data frames.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date
-from pathlib import Path
 
 from chibo.config import Settings, vietnam_today
-from ingestion.intake import discover, ingest_inbox
+from chibo.deployment import create_night_folders, require_ready
+from chibo.errors import PermanentError
+from ingestion.intake import INTAKE_FAILED, discover, ingest_inbox
 from warehouse.admin_dimension import write_admin_reference
 from warehouse.expected import refresh_expected
-from warehouse.raw import connect
+from warehouse.lock import warehouse_lock
+from warehouse.raw import RAW_SCHEMA, connect
 
 log = logging.getLogger(__name__)
+
+
+def prepare_night(settings: Settings) -> list[str]:
+    """The night's first step: the deployment is ready (``NotReady`` / ``ForeignWarehouse`` otherwise: the night
+    never creates an inbox or a warehouse); creates the night's own missing working folders, returned."""
+    require_ready(settings)
+    return [str(path) for path in create_night_folders(settings)]
 
 
 def discover_submissions(settings: Settings) -> list[str]:
@@ -27,10 +37,10 @@ def discover_submissions(settings: Settings) -> list[str]:
 def ingest(settings: Settings, run_id: str, today: date | None = None) -> list[dict[str, str]]:
     """Take in the inbox, and refresh which committees are expected to report (for completeness)."""
     today = today or vietnam_today()
-    with connect(settings.warehouse) as connection:
-        results = ingest_inbox(connection, settings, run_id)
-        refresh_expected(connection, settings, today)
-        write_admin_reference(connection)
+    with connect(settings.warehouse, holder=f"ingest run_id {run_id}", wait_seconds=settings.lock_wait_seconds) as c:
+        results = ingest_inbox(c, settings, run_id)
+        refresh_expected(c, settings, today)
+        write_admin_reference(c)
     for result in results:
         log.info("intake %s: %s %s", result.file_name, result.status, result.message)
     return [asdict(result) for result in results]
@@ -40,31 +50,103 @@ def validate(settings: Settings, run_id: str, today: date | None = None) -> dict
     """Validate every pending submission; ``today`` (default: today in Vietnam) judges report years and dates."""
     from expectations.validate import validate_pending
 
-    build_views(settings)
-    with connect(settings.warehouse) as connection:
-        outcomes = validate_pending(connection, run_id, settings=settings, today=today)
+    what = f"validate run_id {run_id}"
+    with warehouse_lock(settings.warehouse, what, settings.lock_wait_seconds):  # the views and the batch, as one
+        build_views(settings, what)
+        with connect(settings.warehouse, holder=what) as connection:
+            outcomes = validate_pending(connection, run_id, settings=settings, today=today)
     return {outcome.submission_id: outcome.outcome for outcome in outcomes}
 
 
-def build_views(settings: Settings) -> None:
+def build_views(settings: Settings, holder: str = "build_views") -> None:
     """Create or refresh the warehouse's views that validation reads (which submission counts, a submission's
     figures): ``dbt run`` of those views only, no test, so a failing mart test never holds back validation."""
     from pipeline.dbt_runner import dbt_build
     from warehouse import views
     from warehouse.raw import ensure_schema
 
-    with connect(settings.warehouse) as connection:
-        ensure_schema(connection)  # the reference tables the views read exist even on a new warehouse
-    dbt_build(settings.warehouse, settings.work_dir, select=list(views.DBT_SELECTION), command="run")
+    with warehouse_lock(settings.warehouse, holder, settings.lock_wait_seconds):
+        with connect(settings.warehouse, holder=holder) as connection:
+            ensure_schema(connection)  # the reference tables the views read exist even on a new warehouse
+        dbt_build(settings.warehouse, settings.work_dir, select=list(views.DBT_SELECTION), command="run", holder=holder)
 
 
-def build_marts(settings: Settings) -> dict[str, int]:
+def build_marts(settings: Settings, run_id: str = "") -> dict[str, int]:
     from pipeline.dbt_runner import dbt_build
 
-    summary = dbt_build(settings.warehouse, settings.work_dir)
+    holder = f"dbt build run_id {run_id}".strip()
+    summary = dbt_build(settings.warehouse, settings.work_dir, holder=holder, wait_seconds=settings.lock_wait_seconds)
     return asdict(summary)
 
 
-def ensure_dirs(settings: Settings) -> None:
-    for path in (settings.inbox, settings.archive, settings.work_dir):
-        Path(path).mkdir(parents=True, exist_ok=True)
+# ------------------------------------------------------------------ how the night ends
+
+@dataclass(frozen=True)
+class NotTakenIn:
+    """A file of tonight that did not go through: intake failed on it, or its report is held."""
+
+    file_name: str
+    submission_id: str
+    why: str  # "intake failed" | "held"
+    reason: str  # the technical detail, for the operators
+
+
+NOT_TAKEN_IN_SQL = f"""
+WITH tonight AS (
+    SELECT submission_id, 'intake failed' AS why, read_notes AS reason
+    FROM {RAW_SCHEMA}.submissions
+    WHERE run_id = $run_id AND report_kind = $intake_failed
+    UNION ALL
+    SELECT o.submission_id, 'held' AS why,
+           (SELECT string_agg(DISTINCT f.rule_id || ': ' || coalesce(f.detail, f.message), '; ')
+            FROM {RAW_SCHEMA}.validation_failures f
+            WHERE f.submission_id = o.submission_id AND f.run_id = o.run_id AND f.detail IS NOT NULL) AS reason
+    FROM {RAW_SCHEMA}.submission_outcomes o
+    WHERE o.run_id = $run_id AND o.outcome = $held
+)
+SELECT coalesce(s.file_name, t.submission_id), t.submission_id,
+       string_agg(DISTINCT t.why, ', ' ORDER BY t.why), string_agg(DISTINCT t.reason, '; ')
+FROM tonight t
+LEFT JOIN (SELECT DISTINCT submission_id, file_name FROM {RAW_SCHEMA}.submissions) s USING (submission_id)
+GROUP BY ALL
+ORDER BY 1, 2
+"""
+
+
+def not_taken_in(settings: Settings, run_id: str) -> list[NotTakenIn]:
+    """Tonight's files that did not go through: registered by this run as ``intake_failed``, or held by this
+    run's validation (a check could not run, or intake had failed on it)."""
+    from expectations.validate import HELD
+
+    with connect(settings.warehouse, read_only=True, holder=f"conclude run_id {run_id}") as connection:
+        rows = connection.execute(
+            NOT_TAKEN_IN_SQL, {"run_id": run_id, "intake_failed": INTAKE_FAILED, "held": HELD}
+        ).fetchall()
+    return [
+        NotTakenIn(str(name), str(sid), str(why), str(reason or "no detail recorded"))
+        for name, sid, why, reason in rows
+    ]
+
+
+def not_taken_in_message(run_id: str, files: list[NotTakenIn]) -> str:
+    listed = "\n".join(f"- {f.file_name} ({f.submission_id}): {f.why}: {f.reason}" for f in files)
+    return (
+        f"The night {run_id} ran to the end, but {len(files)} file(s) did not go through; the night is marked "
+        "failed so that this is not taken for success. Tonight's digests were sent (held reports are in the "
+        f"operators' digest) and the marts leave these files out.\n{listed}\n"
+        "Fix the cause (docs/operations.md: held reports, quarantine); a report held because a check could not run "
+        "is validated again on the next night."
+    )
+
+
+def conclude(settings: Settings, run_id: str) -> int:
+    """The night's last step: raises ``PermanentError`` naming each file when tonight had a file not taken in or a
+    report held, so that such a night never ends as a success. Returns how many submissions tonight decided on."""
+    files = not_taken_in(settings, run_id)
+    if files:
+        raise PermanentError(not_taken_in_message(run_id, files))
+    with connect(settings.warehouse, read_only=True, holder=f"conclude run_id {run_id}") as connection:
+        [(decided,)] = connection.execute(
+            f"SELECT count(*) FROM {RAW_SCHEMA}.submission_outcomes WHERE run_id = ?", [run_id]
+        ).fetchall()
+    return int(decided)

@@ -3,6 +3,7 @@ a temporary folder here, before any test can import it."""
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,10 +12,12 @@ import pytest
 
 from chibo.local_airflow import prepare_environment  # noqa: E402 - imports no Airflow
 
+os.environ.setdefault("CHIBO_TASK_RETRIES", "0")  # a failing night's test fails at once (the DAG reads it when parsed)
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="chibo-airflow-"))
 prepare_environment(_AIRFLOW_HOME)  # AIRFLOW_HOME, dags folder, no examples: before Airflow is imported
 
 from chibo.config import Settings, load_settings  # noqa: E402
+from chibo.deployment import prepare  # noqa: E402
 from chibo.smtp_sink import CollectingHandler, smtp_sink  # noqa: E402
 
 
@@ -25,7 +28,8 @@ def airflow_home() -> Path:
 
 @pytest.fixture
 def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """Settings whose inbox, archive, warehouse and work folder live in the test's temp folder."""
+    """Settings whose inbox, archive, warehouse and work folder live in the test's temp folder, prepared as
+    ``chibo init`` does (the folders, an empty chibo warehouse): a night refuses a deployment that is not."""
     for name, value in {
         "CHIBO_INBOX": tmp_path / "inbox",
         "CHIBO_ARCHIVE": tmp_path / "archive",
@@ -38,7 +42,7 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     }.items():
         monkeypatch.setenv(name, str(value))
     loaded = load_settings()
-    loaded.inbox.mkdir(parents=True)
+    prepare(loaded)
     return loaded
 
 

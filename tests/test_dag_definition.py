@@ -30,9 +30,11 @@ def test_schedule_and_task_order():
     assert str(dag.timetable.timezone.name) == "Asia/Ho_Chi_Minh"
     order = [t.task_id for t in dag.topological_sort()]
     assert order[:4] == ["discover", "ingest", "validate", "dbt_build"]
-    assert set(order[4:]) == {"publish", "alert"}  # both after dbt build, neither waits on the other
+    assert set(order[4:]) == {"publish", "alert", "conclude"}  # publish and alert after dbt build, in any order
     assert {t.task_id for t in dag.get_task("dbt_build").downstream_list} == {"publish", "alert"}
     assert dag.get_task("publish").trigger_rule == "all_success"  # only good marts are published
+    conclude = dag.get_task("conclude")  # after the alert has gone out: fails a night that left a file behind
+    assert conclude.upstream_task_ids == {"alert"} and conclude.trigger_rule == "all_success"
 
 
 def test_the_alert_runs_after_validation_whatever_dbt_build_did():
@@ -63,9 +65,11 @@ def test_every_task_touching_the_warehouse_is_in_the_one_slot_pool():
     dag = load_dag()
     pools = {t.task_id: t.pool for t in dag.tasks}
     assert {task for task, pool in pools.items() if pool == DUCKDB_POOL} == {
+        "discover",  # it checks that the warehouse is chibo's
         "ingest",
         "validate",
         "dbt_build",
         "publish",
         "alert",
+        "conclude",
     }

@@ -61,7 +61,7 @@ def test_a_check_that_cannot_run_holds_the_report_and_reaches_the_operators(
     write_xlsx(settings.inbox / "lao-cai_muong-khuong_2023.xlsx", muong_khuong_2023())
     with pytest.MonkeyPatch.context() as patch:  # only this night has the broken rule
         break_one_rule(patch)
-        assert run_night(airflow_home) == "success"
+        assert run_night(airflow_home) == "failed"  # a held report is not a success: the night's conclude fails it
 
     with connect(settings.warehouse, read_only=True) as connection:
         [(submission_id, outcome, errors)] = connection.execute(
@@ -86,7 +86,12 @@ def test_a_check_that_cannot_run_holds_the_report_and_reaches_the_operators(
     assert MISSING_COLUMN in detail
     assert lao_cai_2023_in_marts(settings) == 0  # held: never in the marts
 
-    by_recipients = {tuple(received.envelope_to): received.message for received in mailbox.received}
+    # the night ends failed at its last step (conclude): the operators also get the failed-night notice
+    [notice] = [r.message for r in mailbox.received if "bị lỗi" in r.message["Subject"]]
+    assert "Tác vụ lỗi: conclude." in notice.get_body(("plain",)).get_content()
+    by_recipients = {
+        tuple(received.envelope_to): received.message for received in mailbox.received if received.message != notice
+    }
     operators = by_recipients[settings.operators]
     assert "báo cáo bị giữ lại do lỗi hệ thống" in operators["Subject"]
     text = operators.get_body(("plain",)).get_content()
