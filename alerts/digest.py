@@ -11,9 +11,11 @@ held decision (the rule that could not run and why), once per decision.
 
 from __future__ import annotations
 
+import email.utils
 import html
+import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
@@ -30,6 +32,7 @@ OUTCOME_KIND = "outcome"  # alerts_sent.kind of a final decision (accepted/rejec
 HELD_KIND = "held"  # the province was told the report is held (once per submission)
 OPERATORS_HELD_KIND = "held:"  # + run_id: the operators were told of this held decision
 OPERATORS = "(bộ phận vận hành)"
+SUBMITTER = "submitter:"  # + outcome or held: alerts_sent.kind of the submitter's own copy of the decision
 INTAKE_FAILED_RULE_ID = "tep.loi_tiep_nhan"
 NOTHING_TO_SAY = "Không có báo cáo nào bị từ chối hay cần kiểm tra trong lần tổng hợp này."
 
@@ -88,7 +91,7 @@ class Alert:
         """multipart/alternative: plain text, then HTML. (The compat32 MIME classes, as Airflow's own
         SmtpHook uses: EmailMessage's header folding drops spaces between Vietnamese encoded words.)"""
         message = MIMEMultipart("alternative")
-        message["Subject"] = self.subject
+        message["Subject"] = " ".join(self.subject.split())  # a submitted name's line breaks never start a header
         message["From"] = mail_from
         message["To"] = ", ".join(self.recipients)
         if self.cc:
@@ -108,14 +111,21 @@ JOIN {RAW_SCHEMA}.validation_failures f ON f.submission_id = o.submission_id AND
 """
 ORDER_BY = "ORDER BY s.province, s.committee_name, s.file_name, f.severity, f.sheet, f.sheet_row, f.rule_id"
 
-UNSENT_SQL = f"""{LATEST_DECISIONS}
+
+
+def unsent_sql(audience: str = "") -> str:
+    """Latest decisions with findings not yet told to ``audience`` (the province: ""; a submitter: SUBMITTER)."""
+    return f"""{LATEST_DECISIONS}
 WHERE NOT EXISTS (
     SELECT 1 FROM {RAW_SCHEMA}.alerts_sent a
     WHERE a.submission_id = o.submission_id
-      AND a.kind = CASE WHEN o.outcome = 'held' THEN '{HELD_KIND}' ELSE '{OUTCOME_KIND}' END
+      AND a.kind = CASE WHEN o.outcome = 'held' THEN '{audience}{HELD_KIND}' ELSE '{audience}{OUTCOME_KIND}' END
 )
 {ORDER_BY}
 """
+
+
+UNSENT_SQL = unsent_sql()
 
 UNSENT_HELD_SQL = f"""{LATEST_DECISIONS}
 WHERE o.outcome = 'held' AND f.detail IS NOT NULL
@@ -144,7 +154,8 @@ def report_items(rows: list[tuple]) -> list[ReportItem]:
 
 # Accepted reports that do not count for their committee × year (int_submissions__counted: a detailed report wins
 # over an aggregate-only one), with the version that does: the province is told which figures it will see.
-UNSENT_NOT_COUNTED_SQL = f"""
+def unsent_not_counted_sql(audience: str = "") -> str:
+    return f"""
 SELECT s.submission_id, s.file_name, s.province, s.committee_name, s.report_year, s.version, s.contact_email,
        o.outcome, o.run_id, s.archived_path, c.version, c.report_kind
 FROM {views.LATEST_OUTCOMES} o
@@ -152,10 +163,14 @@ JOIN {RAW_SCHEMA}.submissions s USING (submission_id)
 JOIN {views.COUNTED} c ON c.committee_key = s.committee_key AND c.report_year = s.report_year
 WHERE o.outcome = 'accepted' AND c.submission_id <> s.submission_id
   AND NOT EXISTS (
-    SELECT 1 FROM {RAW_SCHEMA}.alerts_sent a WHERE a.submission_id = o.submission_id AND a.kind = '{OUTCOME_KIND}'
+    SELECT 1 FROM {RAW_SCHEMA}.alerts_sent a
+    WHERE a.submission_id = o.submission_id AND a.kind = '{audience}{OUTCOME_KIND}'
   )
 ORDER BY s.province, s.committee_name, s.file_name
 """
+
+
+UNSENT_NOT_COUNTED_SQL = unsent_not_counted_sql()
 REPORT_KIND_LABELS = {"detailed": "báo cáo chi tiết", "aggregate_only": "báo cáo chỉ có trang tổng hợp"}
 
 
@@ -172,12 +187,14 @@ def not_counted_problem(counted_version: int, counted_kind: str) -> Problem:
     )
 
 
-def unsent_reports(connection: duckdb.DuckDBPyConnection) -> list[ReportItem]:
+def unsent_reports(connection: duckdb.DuckDBPyConnection, audience: str = "") -> list[ReportItem]:
     """Decided reports with something to say (errors or warnings, held, or accepted without counting) that no
-    digest has carried yet. Which report counts is the warehouse's view, as in the marts and `chibo history`."""
+    digest has carried yet (to ``audience``: the province by default). Which report counts is the warehouse's view,
+    as in the marts and `chibo history`."""
     views.require_views(connection)
-    reports = {item.submission_id: item for item in report_items(connection.execute(UNSENT_SQL).fetchall())}
-    for row in connection.execute(UNSENT_NOT_COUNTED_SQL).fetchall():
+    found = report_items(connection.execute(unsent_sql(audience)).fetchall())
+    reports = {item.submission_id: item for item in found}
+    for row in connection.execute(unsent_not_counted_sql(audience)).fetchall():
         submission_id, file_name, province, committee, year, version, email, outcome, run_id, archived = row[:10]
         counted_version, counted_kind = row[10:]
         new_item = ReportItem(
@@ -186,6 +203,13 @@ def unsent_reports(connection: duckdb.DuckDBPyConnection) -> list[ReportItem]:
         item = reports.setdefault(submission_id, new_item)
         item.problems.append(not_counted_problem(counted_version, counted_kind))
     return list(reports.values())
+
+
+def unsent_submitter_reports(connection: duckdb.DuckDBPyConnection) -> list[ReportItem]:
+    """The reports whose submitter has not yet had their own copy of the decision, among those whose contact e-mail
+    is one valid address (``single_address``): recorded apart from the province's digest, so neither is lost or
+    sent twice when the other fails."""
+    return [r for r in unsent_reports(connection, SUBMITTER) if single_address(r.contact_email)]
 
 
 def unsent_held(connection: duckdb.DuckDBPyConnection) -> list[ReportItem]:
@@ -211,6 +235,28 @@ def already_said(connection: duckdb.DuckDBPyConnection, province: str, key: str)
         f"SELECT 1 FROM {RAW_SCHEMA}.alerts_sent WHERE province = ? AND kind = ?", [province, key]
     ).fetchall()
     return bool(rows)
+
+
+# A recipient taken from a submitted cell: ASCII, one local part and one domain of letters, digits and hyphens,
+# nothing else (no display name, comment, quote, group, list, space or line break).
+ADDRESS_PATTERN = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+
+
+def single_address(cell: str | None) -> str | None:
+    """The contact e-mail cell as one recipient when it is exactly one plain valid address, else ``None``: a list
+    ("a@x.vn, b@y.vn"), a display name or comment ("Ban <a@x.vn>"), CR/LF or any other header trick never makes a
+    recipient. Checked with ``email.utils`` and a strict pattern, which must agree."""
+    if cell is None:
+        return None
+    text = cell.strip()
+    if len(text) > 254 or not ADDRESS_PATTERN.fullmatch(text):
+        return None
+    if email.utils.getaddresses([text]) != [("", text)] or email.utils.parseaddr(text) != ("", text):
+        return None
+    return text
 
 
 # ------------------------------------------------------------------ wording
@@ -377,9 +423,12 @@ def compose_alerts(
     night: str,
     sections: Mapping[str, list[Section]] | None = None,
     held: Iterable[ReportItem] = (),
+    submitters: Iterable[ReportItem] | None = None,
 ) -> list[Alert]:
-    """One digest per province with something to say; none for a province with nothing to say; and, when
-    reports were held (``held``: see ``unsent_held``), the operators' technical digest."""
+    """One digest per province with something to say; none for a province with nothing to say; with
+    ``copy_submitter``, one message to each report's submitter with only that report (``submitters``: see
+    ``unsent_submitter_reports``; ``reports`` when not given); and, when reports were held (``held``: see
+    ``unsent_held``), the operators' technical digest."""
     canonical = {province_match_key(p): p for p in settings.recipients}  # one digest a province, however spelt
     sections = {canonical.get(province_match_key(p), p): s for p, s in (sections or {}).items()}
     by_province: dict[str, list[ReportItem]] = {}
@@ -396,16 +445,11 @@ def compose_alerts(
         province_reports = by_province.get(province, [])
         province_sections = sections.get(province, [])
         recipients = settings.recipients_for(None if province == UNKNOWN_PROVINCE else province)
-        cc = (
-            tuple(sorted({r.contact_email for r in province_reports if r.contact_email}))
-            if settings.copy_submitter
-            else ()
-        )
         alerts.append(
             Alert(
                 province=province,
                 recipients=recipients,
-                cc=tuple(address for address in cc if address not in recipients),
+                cc=(),  # a submitter never sees the whole province: see submitter_alert
                 subject=subject_for(province, province_reports, province_sections, night),
                 text=text_body(province, province_reports, province_sections, night),
                 html=html_body(province, province_reports, province_sections, night),
@@ -414,10 +458,70 @@ def compose_alerts(
                 kinds=tuple(HELD_KIND if r.outcome == "held" else OUTCOME_KIND for r in province_reports),
             )
         )
+    if settings.copy_submitter:
+        for report in reports if submitters is None else submitters:
+            address = single_address(report.contact_email)
+            if address is not None:
+                alerts.append(submitter_alert(report, address, night))
     held = list(held)
     if held:
         alerts.append(operators_alert(settings, held, night))
     return alerts
+
+
+# ------------------------------------------------------------------ the submitter's own copy
+
+SUBMITTER_OUTCOMES = {
+    "rejected": "bị từ chối — cần sửa và gửi lại. Báo cáo được lưu lại nhưng chưa được đưa vào số liệu tổng hợp.",
+    "accepted": "đã được tiếp nhận nhưng cần kiểm tra lại — số liệu đã vào tổng hợp; đề nghị xem lại các điểm sau.",
+    "held": f"đang được giữ lại — không phải do lỗi của đơn vị. {HELD_EXPLANATION}",
+}
+SUBMITTER_SUBJECTS = {"rejected": "bị từ chối", "accepted": "cần kiểm tra", "held": "đang được giữ lại"}
+SUBMITTER_GREETING = "Kính gửi đồng chí lập báo cáo,"
+SUBMITTER_FOOTER = (
+    "Thư này được gửi tự động từ hệ thống chibo tới địa chỉ liên hệ ghi trong báo cáo. Xin đừng trả lời thư này."
+)
+
+
+def submitter_subject(report: ReportItem, night: str) -> str:
+    state = SUBMITTER_SUBJECTS.get(report.outcome, report.outcome)
+    return f"[chibo] Báo cáo {state}: {report_title(report)} — tổng hợp ngày {night}"
+
+
+def submitter_text(report: ReportItem, night: str) -> str:
+    state = SUBMITTER_OUTCOMES.get(report.outcome, report.outcome)
+    lines = [SUBMITTER_GREETING, "", f"Kết quả tổng hợp ngày {night}: báo cáo dưới đây {state}"]
+    lines += text_report(1, replace(report, contact_email=None))
+    lines += ["", SUBMITTER_FOOTER]
+    return "\n".join(lines)
+
+
+def submitter_html(report: ReportItem, night: str) -> str:
+    escape = html.escape
+    state = SUBMITTER_OUTCOMES.get(report.outcome, report.outcome)
+    parts = [
+        '<html><head><meta charset="utf-8"><title>chibo</title></head><body style="font-family: Arial, sans-serif">',
+        f"<p>{escape(SUBMITTER_GREETING)}</p>",
+        f"<p>Kết quả tổng hợp ngày {escape(night)}: báo cáo dưới đây {escape(state)}</p>",
+        *html_report(replace(report, contact_email=None)),
+        f"<p><i>{escape(SUBMITTER_FOOTER)}</i></p></body></html>",
+    ]
+    return "\n".join(parts)
+
+
+def submitter_alert(report: ReportItem, address: str, night: str) -> Alert:
+    """The submitter's own message: only their report's decision and findings, never the rest of the province."""
+    kind = HELD_KIND if report.outcome == "held" else OUTCOME_KIND
+    return Alert(
+        province=report.province or UNKNOWN_PROVINCE,
+        recipients=(address,),
+        cc=(),
+        subject=submitter_subject(report, night),
+        text=submitter_text(report, night),
+        html=submitter_html(report, night),
+        submission_ids=(report.submission_id,),
+        kinds=(f"{SUBMITTER}{kind}",),
+    )
 
 
 # ------------------------------------------------------------------ the operators' digest of held reports

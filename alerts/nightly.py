@@ -1,4 +1,4 @@
-"""What the nightly alert task sends: the digests due tonight, then recording them as sent."""
+"""What the nightly alert task sends: the digests due tonight, each recorded as sent as soon as the server took it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,17 @@ from alerts.completeness import (
     missing_and_late,
     reminder_due,
 )
-from alerts.digest import Alert, Section, already_said, compose_alerts, record_sent, unsent_held, unsent_reports
+from alerts.digest import (
+    Alert,
+    Section,
+    already_said,
+    compose_alerts,
+    record_sent,
+    unsent_held,
+    unsent_reports,
+    unsent_submitter_reports,
+)
+from alerts.mailer import SmtpConnection, send_messages
 from chibo.config import Settings
 from warehouse.raw import connect, ensure_schema
 
@@ -59,9 +69,24 @@ def digests_to_send(settings: Settings, today: date, night: str) -> list[Alert]:
         reports = unsent_reports(connection)
         held = unsent_held(connection)
         sections = completeness_sections(connection, settings, today)
-    return compose_alerts(settings, reports, night, sections, held)
+        submitters = unsent_submitter_reports(connection) if settings.copy_submitter else []
+    return compose_alerts(settings, reports, night, sections, held, submitters)
 
 
 def mark_sent(settings: Settings, digests: list[Alert], run_id: str) -> None:
     with connect(settings.warehouse) as connection:
         record_sent(connection, digests, run_id)
+
+
+def send_digests(settings: Settings, digests: list[Alert], connection: SmtpConnection, run_id: str) -> list[Alert]:
+    """Send the digests one at a time, each recorded in ``raw.alerts_sent`` right after the server accepted it: a
+    failure on one (``TransientError`` after the in-task retries, ``PermanentError`` for a message refused for good)
+    never loses the record of those before it, so running the step again sends nothing twice. Returns those sent."""
+    sent: list[Alert] = []
+
+    def record(index: int) -> None:
+        mark_sent(settings, [digests[index]], run_id)
+        sent.append(digests[index])
+
+    send_messages(connection, [digest.message(settings.mail_from) for digest in digests], on_sent=record)
+    return sent

@@ -28,11 +28,21 @@ class Received:
 
 @dataclass
 class CollectingHandler:
+    """Keeps every message it accepts. ``replies`` are answered, in order, to the next messages (``"250"`` accepts
+    one as usual, anything else refuses it, e.g. ``"451 4.3.0 Try again later"``): a real server's refusal, on
+    demand."""
+
     outbox: Path | None = None
     received: list[Received] = field(default_factory=list)
+    replies: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (subject, reply) of each message refused
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
         message = message_from_bytes(envelope.original_content, policy=policy.default)
+        reply = self.replies.pop(0) if self.replies else "250"
+        if not reply.startswith("250"):
+            self.refused.append((str(message["Subject"]), reply))
+            return reply
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
         if self.outbox is not None:
             self.outbox.mkdir(parents=True, exist_ok=True)
@@ -48,10 +58,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def smtp_sink(outbox: Path | None = None) -> Iterator[tuple[int, CollectingHandler]]:
-    """Run an SMTP server on 127.0.0.1 (a free port) for the duration of the block."""
-    handler = CollectingHandler(outbox)
-    port = free_port()
+def smtp_sink(
+    outbox: Path | None = None, port: int | None = None, handler: CollectingHandler | None = None
+) -> Iterator[tuple[int, CollectingHandler]]:
+    """Run an SMTP server on 127.0.0.1 (a free port unless given) for the duration of the block."""
+    handler = handler or CollectingHandler(outbox)
+    port = port or free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -69,6 +81,6 @@ def airflow_smtp_connection(port: int, host: str = "127.0.0.1") -> str:
             "conn_type": "smtp",
             "host": host,
             "port": port,
-            "extra": {"disable_tls": True, "disable_ssl": True, "timeout": 10, "retry_limit": 1},
+            "extra": {"disable_tls": True, "disable_ssl": True, "timeout": 10, "retry_limit": 1, "retry_delay": 1},
         }
     )

@@ -1,4 +1,4 @@
-"""Nightly consolidation: discover → ingest → validate → dbt build → publish the analysts' snapshot, and alert.
+"""Nightly consolidation: discover → ingest → validate → dbt build → publish the analysts' snapshot, alert, conclude.
 
 Thin wiring only: every step is a function of ``pipeline`` / ``alerts``, imported inside the
 task (GX and dbt take seconds to import). The steps hand each other nothing but the warehouse, so
@@ -9,6 +9,13 @@ The alert runs once validation has succeeded, whether dbt build succeeded or not
 (``all_done_min_one_success`` over validate and dbt_build): a failing mart test never holds back the
 night's rejection notices. The night still ends failed (publish does not run) and the operators get
 the failed-night notice.
+
+No failure passes as success. ``discover`` first checks that the deployment is ready (``chibo init``): it never
+creates an inbox or a warehouse. ``conclude``, after ``alert``, fails the night when a file of tonight was not
+taken in or a report is held, naming each. A task fails at once on a ``PermanentError`` (bad configuration, a
+foreign warehouse: ``AirflowFailException``, no retry) and is retried with exponential backoff on anything else
+(a busy warehouse, an SMTP hiccup): ``CHIBO_TASK_RETRIES`` (3), ``CHIBO_RETRY_DELAY_SECONDS`` (60, doubled each
+time), ``CHIBO_MAX_RETRY_DELAY_SECONDS`` (1800).
 """
 
 from __future__ import annotations
@@ -33,18 +40,86 @@ def _run_id() -> str:
     return str(get_current_context()["run_id"])
 
 
+def _env_number(name: str, default: float) -> float:
+    import os
+
+    text = os.environ.get(name, "").strip()
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        raise ValueError(f"The environment variable {name} must be a number, not {text!r}.") from None
+    if value < 0:
+        raise ValueError(f"The environment variable {name} must be at least 0, not {text!r}.")
+    return value
+
+
+def _default_args() -> dict[str, object]:
+    """Retries for whatever may pass (a busy warehouse, an SMTP 4xx), with exponential backoff; read when the file
+    is parsed."""
+    retries = _env_number("CHIBO_TASK_RETRIES", 3)
+    if retries != int(retries):
+        raise ValueError(f"The environment variable CHIBO_TASK_RETRIES must be a whole number, not {retries:g}.")
+    return {
+        "retries": int(retries),
+        "retry_delay": _env_number("CHIBO_RETRY_DELAY_SECONDS", 60),
+        "retry_exponential_backoff": 2.0,
+        "max_retry_delay": _env_number("CHIBO_MAX_RETRY_DELAY_SECONDS", 1800),
+        "on_failure_callback": _remember_failure,
+    }
+
+
+def _fail_fast(function):
+    """A ``PermanentError`` (chibo.errors) fails the task at once, without retries, with the same sentence."""
+    import functools
+
+    @functools.wraps(function)
+    def run(*args, **kwargs):
+        from chibo.errors import PermanentError
+
+        try:
+            return function(*args, **kwargs)
+        except PermanentError as error:
+            from airflow.sdk.exceptions import AirflowFailException
+
+            raise AirflowFailException(str(error)) from error
+
+    return run
+
+
+def _task(**kwargs):
+    """``@task`` whose body fails fast on a ``PermanentError`` (``_fail_fast``)."""
+    return lambda function: task(**kwargs)(_fail_fast(function))
+
+
+def _remember_failure(context) -> None:
+    """A task's final failure: its error is kept for the night's notice (the DAG's callback gets no exception)."""
+    try:
+        from alerts.failure import error_text, remember_task_error
+        from chibo.config import load_settings
+
+        run_id = str(context.get("run_id") or getattr(context.get("dag_run"), "run_id", None) or "unknown-run")
+        task_id = getattr(context.get("ti"), "task_id", None) or "?"
+        remember_task_error(run_id, task_id, error_text(context.get("exception")), load_settings)
+    except Exception:  # noqa: BLE001 - a failure callback must never raise
+        log.exception("the failed task's error could not be kept for the notice")
+
+
 def _on_failure(context) -> None:
-    """A failed night alerts the operators, through the same SMTP connection as the digests."""
-    from airflow.sdk import Connection
+    """A failed night alerts the operators with the error: logged, kept in <work_dir>/notices, and sent through the
+    digests' SMTP connection or the fallback one (``alerts.failure.notify_failed_night``). Never raises."""
+    try:
+        from airflow.sdk import Connection
 
-    from alerts.failure import failed_night_message
-    from alerts.mailer import send_messages
+        from alerts.failure import error_text, notify_failed_night
+        from chibo.config import load_settings
 
-    settings = _settings()
-    run_id = context.get("run_id") or getattr(context.get("dag_run"), "run_id", "?")
-    task_id = getattr(context.get("ti"), "task_id", None) or "?"
-    notice = failed_night_message(run_id, task_id, context.get("reason") or "", settings.mail_from, settings.operators)
-    send_messages(Connection.get(settings.smtp_conn_id), [notice])
+        run_id = str(context.get("run_id") or getattr(context.get("dag_run"), "run_id", None) or "unknown-run")
+        task_id = getattr(context.get("ti"), "task_id", None) or "?"
+        reason = str(context.get("reason") or "")
+        error = error_text(context.get("exception"), reason)
+        notify_failed_night(run_id, task_id, reason, error, load_settings, Connection.get)
+    except Exception:  # noqa: BLE001 - a failure callback must never raise; notify_failed_night already logs
+        log.exception("the failed-night notice could not be given")
 
 
 @dag(
@@ -55,48 +130,49 @@ def _on_failure(context) -> None:
     max_active_runs=1,
     tags=["chibo"],
     doc_md=__doc__,
+    default_args=_default_args(),
     on_failure_callback=_on_failure,
 )
 def nightly_consolidation():
-    @task
+    @_task(pool=DUCKDB_POOL)
     def discover() -> list[str]:
-        from pipeline.nightly import discover_submissions, ensure_dirs
+        """The deployment is ready (``chibo init`` was run, the warehouse is chibo's), then the inbox's files."""
+        from pipeline.nightly import discover_submissions, prepare_night
 
         settings = _settings()
-        ensure_dirs(settings)
+        prepare_night(settings)
         return discover_submissions(settings)
 
-    @task(pool=DUCKDB_POOL)
+    @_task(pool=DUCKDB_POOL)
     def ingest() -> list[dict[str, str]]:
         from pipeline.nightly import ingest
 
         return ingest(_settings(), _run_id())
 
-    @task(pool=DUCKDB_POOL)
+    @_task(pool=DUCKDB_POOL)
     def validate() -> dict[str, str]:
         from pipeline.nightly import validate
 
         return validate(_settings(), _run_id())
 
-    @task(pool=DUCKDB_POOL)
+    @_task(pool=DUCKDB_POOL)
     def dbt_build() -> dict[str, int]:
         from pipeline.nightly import build_marts
 
-        return build_marts(_settings())
+        return build_marts(_settings(), _run_id())
 
-    @task(pool=DUCKDB_POOL)
+    @_task(pool=DUCKDB_POOL)
     def publish() -> str:
         """The analysts' snapshot: marts-only DuckDB file, Parquet per year, dbt docs, swapped in atomically."""
         from pipeline.publish import publish_snapshot
 
         return str(publish_snapshot(_settings(), _run_id()))
 
-    @task(pool=DUCKDB_POOL, trigger_rule="all_done_min_one_success")
+    @_task(pool=DUCKDB_POOL, trigger_rule="all_done_min_one_success")
     def alert() -> list[str]:
         from airflow.sdk import Connection
 
-        from alerts.mailer import send_messages
-        from alerts.nightly import digests_to_send, mark_sent
+        from alerts.nightly import digests_to_send, send_digests
 
         settings = _settings()
         today = pendulum.now(TIMEZONE)
@@ -105,14 +181,22 @@ def nightly_consolidation():
             return []
         for digest in digests:
             log.info("digest to %s:\n%s", ", ".join(digest.recipients), digest.text)
-        send_messages(Connection.get(settings.smtp_conn_id), [d.message(settings.mail_from) for d in digests])
-        mark_sent(settings, digests, _run_id())
-        return [digest.province for digest in digests]
+        # each digest is recorded as sent as soon as the server took it: a retried task sends nothing twice
+        sent = send_digests(settings, digests, Connection.get(settings.smtp_conn_id), _run_id())
+        return [digest.province for digest in sent]
+
+    @_task(pool=DUCKDB_POOL)
+    def conclude() -> int:
+        """Fails the night, naming each file, when tonight had a file not taken in or a report held; runs once the
+        alert has gone out (the default trigger rule: after a successful ``alert``)."""
+        from pipeline.nightly import conclude
+
+        return conclude(_settings(), _run_id())
 
     validated = validate()
     built = dbt_build()
     discover() >> ingest() >> validated >> built >> publish()
-    [validated, built] >> alert()
+    [validated, built] >> alert() >> conclude()
 
 
 nightly_dag = nightly_consolidation()

@@ -7,6 +7,9 @@ nothing is lost and the night goes on. A file whose intake raises an unexpected 
 library change) is registered as ``intake_failed`` with the error and kept in quarantine too, so that
 validation holds it and the operators are told, and it is not tried again every night; if even that
 registration fails, intake raises once the other files are taken in: the night fails loudly.
+
+Copies are lossless: written under a temporary name, flushed, checked against the submission's sha256, renamed
+(``verified_copy``); a file whose copy cannot be made (a full disk) is not registered and is taken in on a later run.
 """
 
 from __future__ import annotations
@@ -28,9 +31,10 @@ from typing import Protocol
 
 import duckdb
 
+from chibo.errors import TransientError
 from contract.model import Contract, load_contract
 from reading.errors import UnreadableReport
-from reading.guards import Limits
+from reading.guards import ACCEPTED_SUFFIXES, Limits
 from reading.reader import ParsedReport, read_report
 from units.committee import committee_key, infer_level, parse_year, province_code_of_report, resolve
 from warehouse.raw import RAW_SCHEMA, REGISTRY_TABLES, ensure_schema, insert_rows, sheet_rows
@@ -40,10 +44,17 @@ log = logging.getLogger(__name__)
 IGNORED_PREFIXES = (".", "~$")
 INTAKE_FAILED = "intake_failed"  # raw.submissions.report_kind of a file whose intake raised an unexpected error
 INTAKE_FAILED_MESSAGE = "Hệ thống gặp lỗi khi tiếp nhận tệp; bộ phận kỹ thuật đã được báo."
+COPY_FAILED_MESSAGE = "Chưa lưu được bản sao của tệp (lỗi lưu trữ của hệ thống); tệp sẽ được tiếp nhận ở lần sau."
+COPY_BLOCK = 1 << 20
 
 
-class IntakeError(RuntimeError):
-    """Files whose intake failed and whose failure could not even be registered."""
+class IntakeError(TransientError):
+    """Files that could not be taken in tonight and were not registered (their copy could not be made, or their
+    failure could not even be registered): they are tried again on the next run."""
+
+
+class CopyFailed(OSError):
+    """The archive or quarantine copy of a submission could not be written or does not match its hash."""
 
 
 class IntakeSettings(Protocol):
@@ -105,41 +116,114 @@ def fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
-def atomic_copy(path: Path, target: Path, symlinks: bool = False) -> Path:
-    """Copy a file or folder to ``target`` through a temporary name beside it, renamed at the end: a crash
-    midway never leaves a partial copy under the final name (which is kept if it already exists)."""
-    if target.exists():
+def stored_name(path: Path, sha256: str) -> str:
+    """The name of a submission's copy in the archive or quarantine: ``<sha256>`` plus its extension when it is one
+    the reader accepts (lower-cased). The sender's suffix never reaches the name: ``x.xlsx;rm -rf ~``, ``evil.sh``
+    and a CSV folder give ``<sha256>`` alone."""
+    suffix = path.suffix.lower()
+    if path.is_dir() or suffix not in ACCEPTED_SUFFIXES:
+        return sha256
+    return f"{sha256}{suffix}"
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make a rename or a new entry in ``folder`` durable."""
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def copy_file(source: Path, destination: Path) -> None:
+    """Copy one file's bytes (never through a link) and its times to a new file, flushed to disk."""
+    with source.open("rb") as reader, destination.open("xb") as writer:
+        shutil.copyfileobj(reader, writer, COPY_BLOCK)
+        writer.flush()
+        os.fsync(writer.fileno())
+    shutil.copystat(source, destination, follow_symlinks=False)
+
+
+def copy_tree(source: Path, destination: Path) -> None:
+    """Copy a folder member by member, links kept as links (never followed), every file and folder flushed:
+    the copy's ``fingerprint`` is the source's."""
+    destination.mkdir()
+    folders = [destination]
+    for member in sorted(source.rglob("*")):
+        target = destination / member.relative_to(source)
+        if member.is_symlink():
+            os.symlink(os.readlink(member), target)
+        elif member.is_dir():
+            target.mkdir()
+            folders.append(target)
+        elif member.is_file():
+            copy_file(member, target)
+    for folder in reversed(folders):
+        fsync_folder(folder)
+
+
+def remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    elif os.path.lexists(path):
+        path.unlink(missing_ok=True)
+
+
+def verified_copy(path: Path, target: Path, sha256: str) -> Path:
+    """Copy a file or CSV folder to ``target`` (links kept as links), losslessly: written to a temporary name beside
+    it, flushed, its hash checked against ``sha256`` (the submission's ``fingerprint``), renamed, then the folder
+    flushed. A ``target`` already there is kept only if its hash is ``sha256`` (a truncated copy left by an older
+    crash is replaced, never the copy of record). Raises ``CopyFailed`` (the temporary removed, nothing left under
+    the final name that is not the submission) when the copy cannot be made or does not match."""
+    if os.path.lexists(target) and fingerprint(target) == sha256:
         return target
     temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    stale = target.with_name(f".{target.name}.{uuid.uuid4().hex}.stale")
     try:
-        if path.is_dir():
-            shutil.copytree(path, temporary, symlinks=symlinks)
+        if path.is_dir() and not path.is_symlink():
+            copy_tree(path, temporary)
         else:
-            shutil.copy2(path, temporary)
-        if target.exists():  # the same content arrived meanwhile
-            return target
+            copy_file(path, temporary)
+        copied = fingerprint(temporary)
+        if copied != sha256:
+            raise CopyFailed(
+                f"the copy of {path.name} to {target} has sha256 {copied}, not the submission's {sha256} "
+                "(the file changed while it was copied, or the disk is failing); it is taken in on a later night"
+            )
+        if os.path.lexists(target):
+            log.warning("replacing %s: its content is not the submission %s (a copy left incomplete)", target, sha256)
+            if temporary.is_dir() or (target.is_dir() and not target.is_symlink()):
+                os.replace(target, stale)
         os.replace(temporary, target)
+        fsync_folder(target.parent)
+    except CopyFailed:
+        raise
+    except OSError as error:
+        raise CopyFailed(f"could not copy {path.name} to {target}: {error}; it is taken in on a later night") from error
     finally:
-        if temporary.is_dir():
-            shutil.rmtree(temporary, ignore_errors=True)
-        elif temporary.exists():
-            temporary.unlink()
+        remove(temporary)
+        remove(stale)
     return target
 
 
 def atomic_write_text(target: Path, text: str) -> None:
+    """Write a text file through a temporary name beside it, flushed, renamed, then the folder flushed."""
     temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
-        temporary.write_text(text, encoding="utf-8")
+        with temporary.open("x", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(temporary, target)
+        fsync_folder(target.parent)
     finally:
         temporary.unlink(missing_ok=True)
 
 
 def archive_copy(path: Path, archive: Path, sha256: str) -> Path:
-    """Copy a submission into the archive under its hash (idempotent); the inbox is untouched."""
+    """Copy a submission into the archive under its hash (idempotent, verified); the inbox is untouched."""
     archive.mkdir(parents=True, exist_ok=True)
-    return atomic_copy(path, archive / f"{sha256}{'' if path.is_dir() else path.suffix.lower()}")
+    return verified_copy(path, archive / stored_name(path, sha256), sha256)
 
 
 @contextmanager
@@ -266,7 +350,7 @@ def quarantine_copy(
         target = quarantine / f"{sha256}.link.json"
         atomic_write_text(target, json.dumps(reason, ensure_ascii=False, indent=2))
         return target
-    target = atomic_copy(path, quarantine / f"{sha256}{'' if path.is_dir() else path.suffix.lower()}", symlinks=True)
+    target = verified_copy(path, quarantine / stored_name(path, sha256), sha256)
     atomic_write_text(quarantine / f"{sha256}.json", json.dumps(reason, ensure_ascii=False, indent=2))
     return target
 
@@ -361,7 +445,8 @@ def ingest_inbox(
 ) -> list[IntakeResult]:
     """Take in every settled submission of the inbox; one file's failure never stops the others.
 
-    A file whose intake raises is registered as ``intake_failed`` (status ``failed``); if that fails too,
+    A file whose intake raises is registered as ``intake_failed`` (status ``failed``); if that fails too, or if the
+    file's archive or quarantine copy cannot be made (a full disk: nothing is registered, the file stays in the inbox),
     ``IntakeError`` is raised after the other files are taken in."""
     contract = contract or load_contract()
     ensure_schema(connection, contract)
@@ -373,6 +458,10 @@ def ingest_inbox(
     for path in ready:
         try:
             results.append(take_in(connection, path, settings, run_id, contract))
+        except CopyFailed as error:  # not registered: the file stays in the inbox and is taken in on a later run
+            log.error("could not take in %s tonight, left in the inbox for the next run: %s", path.name, error)
+            results.append(IntakeResult(path.name, "", "failed", COPY_FAILED_MESSAGE))
+            unregistered.append((path.name, error))
         except Exception as error:  # noqa: BLE001 - a bug on one file must not lose the night
             log.exception("intake failed for %s", path.name)
             try:
@@ -381,6 +470,9 @@ def ingest_inbox(
                 log.exception("could not register the failed intake of %s", path.name)
                 unregistered.append((path.name, registering))
     if unregistered:
-        names = ", ".join(f"{name} ({type(error).__name__}: {error})" for name, error in unregistered)
-        raise IntakeError(f"intake failed and could not be registered for: {names}") from unregistered[0][1]
+        names = "; ".join(f"{name} ({error})" for name, error in unregistered)
+        raise IntakeError(
+            f"{len(unregistered)} file(s) could not be taken in and were not registered; they stay in the inbox and "
+            f"are tried again on the next run: {names}"
+        ) from unregistered[0][1]
     return results

@@ -48,10 +48,11 @@ def test_nothing_to_say_sends_nothing_unless_configured():
     assert all("Không có báo cáo nào bị từ chối hay cần kiểm tra" in d.text for d in everyone)
 
 
-def test_the_submitter_can_be_copied_in():
-    [digest] = compose_alerts(replace(load_settings(), copy_submitter=True), [warned_report()], "16/01/2026")
-    assert digest.cc == ("bt@example.org",)
-    assert digest.message("chibo@example.org")["Cc"] == "bt@example.org"
+def test_the_submitter_gets_a_copy_of_their_own_report_not_the_province_digest():
+    digest, copy = compose_alerts(replace(load_settings(), copy_submitter=True), [warned_report()], "16/01/2026")
+    assert digest.cc == () and digest.message("chibo@example.org")["Cc"] is None
+    assert copy.recipients == ("bt@example.org",) and copy.submission_ids == ("abc",)
+    assert copy.message("chibo@example.org")["To"] == "bt@example.org"
 
 
 def held_report(province: str | None = "Lào Cai") -> ReportItem:
