@@ -11,17 +11,28 @@ page whose result is not in the context's store (``DefaultSiteIndexBuilder.build
 not configurable), so a second night built into the same folder would remove the first night's pages and
 break the links in its e-mails. ``night_docs_dir(root, run_name)`` names a folder per night.
 
-GX's index lists the runs with bootstrap-table and jQuery fetched from public CDNs: without internet access
-the table stays empty. ``build_docs`` therefore adds a static table of the runs to ``index.html`` (status in
-words, suite, run time, link), which a small inline script removes when the CDN scripts did load.
-The result pages themselves are static HTML and stay readable offline (unstyled).
+GX's index lists the runs with bootstrap-table and jQuery fetched from public CDNs, filled by an inline script:
+without internet access, and always under chibo's Content-Security-Policy, that table stays empty.
+``build_docs`` therefore adds a static table of the runs to ``index.html`` (status in words, suite, run time,
+link). The result pages themselves are static HTML and stay readable offline (unstyled).
+
+Submitted values are hostile until proven otherwise: a cell may hold ``<script>`` or ``<img onerror=…>``, and GX
+1.24 writes the unexpected values of a result into its table cells as raw HTML (its Jinja templates are ``.j2``
+files, which ``select_autoescape`` leaves unescaped; only string-template parameters are escaped). The site is
+therefore rendered with chibo's own page view (``EscapingPageView``, named in the site's
+``site_section_builders`` config, GX's public hook for a custom view): every plain value it is given to render
+becomes text, never markup. As defense in depth every page gets a Content-Security-Policy ``<meta>``
+(``content_security_policy``) that runs no inline script, no inline event handler and no ``javascript:`` link,
+and loads scripts only from the exact CDN addresses of GX's own page template.
 
 Great Expectations is imported inside the functions: it takes seconds to import.
 """
 
 from __future__ import annotations
 
+import functools
 import html
+import importlib.resources
 import os
 import re
 import urllib.parse
@@ -42,6 +53,16 @@ INDEX_FILE = "index.html"
 STATIC_INDEX_ID = "chibo-static-index"
 STATUS_TEXT = {True: "Đạt", False: "Không đạt"}
 NO_RUN_NAME = "__none__"  # how a key read back from a store names a run that had no run name
+ESCAPING_VIEW = "EscapingPageView"  # the page view of the site's sections (built on first use: it subclasses GX's)
+CSP_MARKER = "chibo-csp"
+# GX's page template pulls its scripts from these CDN addresses: the only scripts a page may load.
+GX_SCRIPT_TEMPLATE = "render/view/templates/js_script_imports.j2"
+STYLE_HOSTS = (
+    "https://unpkg.com",
+    "https://maxcdn.bootstrapcdn.com",
+    "https://cdnjs.cloudflare.com",
+    "https://cdn.jsdelivr.net",
+)
 
 
 @dataclass(frozen=True)
@@ -81,6 +102,10 @@ def open_context(docs_dir: Path) -> AbstractDataContext:
         "show_how_to_buttons": False,
         "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
         "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        "site_section_builders": {
+            section: {"view": {"module_name": __name__, "class_name": ESCAPING_VIEW}}
+            for section in ("expectations", "validations", "profiling")
+        },
     }
     # GX's DataDocsSiteConfigTypedDict is incomplete (its own comment says so): it lacks SiteBuilder's
     # show_how_to_buttons, which GX's default site config sets too.
@@ -124,6 +149,8 @@ def build_docs(context: AbstractDataContext) -> Path:
     if not index.is_file():  # GX logs a rendering error and goes on: say so here
         raise RuntimeError(f"Great Expectations wrote no Data Docs index at {index}: see its log")
     add_static_index(index, run_pages(context))
+    for page in docs_dir_of(context).rglob("*.html"):
+        add_content_security_policy(page)
     return index
 
 
@@ -205,7 +232,7 @@ def run_pages(context: AbstractDataContext) -> list[RunPage]:
 
 
 def add_static_index(index: Path, pages: list[RunPage]) -> None:
-    """Put a plain HTML table of the runs at the top of GX's index, shown only when its CDN scripts fail."""
+    """Put a plain HTML table of the runs at the top of GX's index (GX's own table needs an inline script)."""
     root = index.parent
     rows = "\n".join(
         "<tr>"
@@ -230,22 +257,115 @@ def add_static_index(index: Path, pages: list[RunPage]) -> None:
 </table>
 </div>
 """
-    # Removes the static table when GX's own table works; placed last in the body, when the CDN
-    # scripts in <head> have run or failed.
-    script = f"""
-<script>
-if (window.jQuery && window.jQuery.fn && window.jQuery.fn.bootstrapTable) {{
-  document.getElementById("{STATIC_INDEX_ID}").remove();
-}}
-</script>
-"""
     text = index.read_text(encoding="utf-8")
     if STATIC_INDEX_ID in text:  # GX rewrites the index at every build; never add the table twice
         return
-    body_end = text.rfind("</body>")
     body_tag = text.find("<body")
-    if body_end < 0 or body_tag < 0:
+    if body_tag < 0:
         raise ValueError(f"{index} is not a GX index page: no <body>")
     body_start = text.index(">", body_tag) + 1
-    text = text[:body_start] + table + text[body_start:body_end] + script + text[body_end:]
+    text = text[:body_start] + table + text[body_start:]
     index.write_text(text, encoding="utf-8")
+
+
+@functools.cache
+def gx_script_urls() -> tuple[str, ...]:
+    """The CDN scripts GX's page template includes, read from the template in the GX package itself."""
+    template = importlib.resources.files("great_expectations").joinpath(GX_SCRIPT_TEMPLATE)
+    return tuple(re.findall(r'<script src="(https://[^"\s]+)"', template.read_text(encoding="utf-8")))
+
+
+def content_security_policy() -> str:
+    """No inline script, no inline event handler, no ``javascript:`` URL, no request of any kind by a script;
+    scripts only from the exact CDN files of GX's template, styles from its CDNs (and GX's inline styles)."""
+    return "; ".join(
+        (
+            "default-src 'none'",
+            "script-src " + " ".join(gx_script_urls()),
+            "style-src 'unsafe-inline' " + " ".join(STYLE_HOSTS),
+            "font-src https://cdnjs.cloudflare.com data:",
+            "img-src 'self' data:",
+            "connect-src 'none'",
+            "object-src 'none'",
+            "frame-src 'none'",
+            "base-uri 'none'",
+            "form-action 'none'",
+        )
+    )
+
+
+def add_content_security_policy(page: Path) -> None:
+    """Put the policy first in the page's ``<head>``: a ``<meta>`` policy governs what follows it only."""
+    text = page.read_text(encoding="utf-8")
+    head = re.search(r"<head\b[^>]*>", text, re.IGNORECASE)
+    if head is None:
+        raise ValueError(f"{page} is not an HTML page with a <head>: it cannot get a Content-Security-Policy")
+    meta = (
+        f'\n<meta http-equiv="Content-Security-Policy" id="{CSP_MARKER}" '
+        f'content="{html.escape(content_security_policy())}">'
+    )
+    if text[head.end() :].startswith(meta):  # a page GX did not rewrite at this build (never a value's text)
+        return
+    page.write_text(text[: head.end()] + meta + text[head.end() :], encoding="utf-8")
+
+
+def escaped(value: object) -> str:
+    """A value GX was handed as data (a cell, a count, a tuple of cells), as HTML text."""
+    return html.escape(str(value), quote=True)
+
+
+@functools.cache
+def escaping_page_view() -> type:
+    """GX's page view, except that a plain value given to ``render_content_block`` is escaped.
+
+    GX hands its templates either content blocks (dicts with a ``content_block_type``, rendered by their own
+    template, whose string-template parameters GX escapes) or plain values: the unexpected values of a result,
+    its counts and index columns, a pair of cells. GX 1.24 returns those plain values as they are, into HTML;
+    here they become text. Markdown rendering is left alone (it is not HTML).
+    """
+    from great_expectations.render import RenderedComponentContent
+    from great_expectations.render.view import DefaultJinjaPageView
+    from jinja2 import pass_context
+
+    class EscapingPageView(DefaultJinjaPageView):
+        @pass_context
+        def render_content_block(
+            self,
+            jinja_context: Any,
+            content_block: Any,
+            index: Any = None,
+            content_block_id: Any = None,
+            render_to_markdown: bool = False,
+        ) -> Any:
+            if render_to_markdown or isinstance(content_block, RenderedComponentContent):
+                return super().render_content_block(
+                    jinja_context, content_block, index, content_block_id, render_to_markdown
+                )
+            if content_block is None:
+                return ""
+            if isinstance(content_block, dict) and "content_block_type" in content_block:
+                return super().render_content_block(jinja_context, content_block, index, content_block_id)
+            if isinstance(content_block, list):
+                return "".join(
+                    self.render_content_block(
+                        jinja_context, element, position, f"{content_block_id}-{position}" if content_block_id else None
+                    )
+                    if is_content_block(element)
+                    else f"<span>{escaped(element)}</span>"
+                    for position, element in enumerate(content_block)
+                )
+            return escaped(content_block)
+
+    def is_content_block(element: object) -> bool:
+        return isinstance(element, RenderedComponentContent) or (
+            isinstance(element, dict) and "content_block_type" in element
+        )
+
+    return EscapingPageView
+
+
+def __getattr__(name: str) -> Any:
+    """``EscapingPageView`` for GX's ``instantiate_class_from_config``, built on first use (GX imports slowly)."""
+    if name == ESCAPING_VIEW:
+        return escaping_page_view()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,7 +18,13 @@ snapshot (even once the version is deleted: Linux keeps an unlinked open file), 
 opened after sees the new one, even in the same process (DuckDB's instance cache is keyed by the
 resolved path). Versions beyond ``publish.keep_versions`` are deleted, never the current one.
 
-The warehouse is only opened read-only, through ``ATTACH``, for the time of the copy; the dbt docs
+``chibo.duckdb`` is written in the storage format of DuckDB 1.0 (``SNAPSHOT_STORAGE_VERSION``, file header
+version 64), not in DuckDB 2.0's own, which no 1.x client can open ("can only read 64–68"): analysts' DuckDB
+CLI, Python ``duckdb``, DBeaver and Superset's duckdb-engine are 1.x. Every connection that writes the file
+passes it (``snapshot_connect``); the warehouse itself keeps DuckDB 2.0's format.
+
+The warehouse is only opened read-only, through ``ATTACH``, for the time of the copy, under chibo's lock
+(``warehouse.lock``) so that no night writes it meanwhile; the dbt docs
 need it too (their catalog), through dbt-duckdb. No Airflow here: the DAG's ``publish`` task calls
 ``publish_snapshot`` in the one-slot DuckDB pool, after ``dbt_build``.
 """
@@ -38,6 +44,7 @@ from pathlib import Path
 import duckdb
 
 from chibo.config import Settings
+from warehouse.lock import warehouse_lock
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +60,10 @@ VERSION_PREFIX = "chibo-"
 TEMPORARY_PREFIX = ".tmp-"
 # The entry points analysts use, each a fixed symlink through ``current``.
 ENTRY_LINKS = (SNAPSHOT_FILE, PARQUET_DIR, DOCS_DIR)
+# The storage format of the snapshot: the oldest DuckDB whose format every 1.x client (1.0 to 1.5) and 2.0 open.
+# A file written so has the storage version number SNAPSHOT_STORAGE_NUMBER in its header.
+SNAPSHOT_STORAGE_VERSION = "v1.0.0"
+SNAPSHOT_STORAGE_NUMBER = 64
 
 
 @dataclass(frozen=True)
@@ -75,11 +86,12 @@ def publish_snapshot(settings: Settings, run_id: str, docs: bool = True, now: da
     building = versions / f"{TEMPORARY_PREFIX}{name}"
     building.mkdir()
     try:
-        if docs:
-            from pipeline.dbt_docs import dbt_docs
+        with warehouse_lock(settings.warehouse, f"publish run_id {run_id}", settings.lock_wait_seconds):
+            if docs:
+                from pipeline.dbt_docs import dbt_docs
 
-            dbt_docs(settings.warehouse, settings.work_dir, building / DOCS_DIR)
-        marts = copy_marts(settings.warehouse, building / SNAPSHOT_FILE)
+                dbt_docs(settings.warehouse, settings.work_dir, building / DOCS_DIR)
+            marts = copy_marts(settings.warehouse, building / SNAPSHOT_FILE)
         export_parquet(building / SNAPSHOT_FILE, building / PARQUET_DIR, marts)
         if docs:
             describe_from_manifest(building / SNAPSHOT_FILE, building / DOCS_DIR / "manifest.json")
@@ -116,7 +128,7 @@ def copy_marts(warehouse: Path, target: Path) -> list[PublishedMart]:
     The warehouse is attached read-only and detached before returning."""
     if target.exists():
         raise FileExistsError(target)
-    connection = duckdb.connect(str(target))
+    connection = snapshot_connect(target)
     try:
         connection.execute(f"ATTACH {_literal(warehouse)} AS warehouse (READ_ONLY)")
         try:
@@ -169,7 +181,7 @@ def describe_from_manifest(snapshot: Path, manifest_path: Path) -> None:
     """Copy the marts' dbt descriptions (with their Vietnamese terms) into the snapshot as table and column
     comments, so ``duckdb_tables()`` / ``duckdb_columns()`` and BI tools show them."""
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    with duckdb.connect(str(snapshot)) as connection:
+    with snapshot_connect(snapshot) as connection:
         tables = {name for (name,) in connection.execute("select table_name from duckdb_tables()").fetchall()}
         for node in manifest.get("nodes", {}).values():
             if node.get("resource_type") != "model" or node.get("schema") != MARTS_SCHEMA:
@@ -186,6 +198,20 @@ def describe_from_manifest(snapshot: Path, manifest_path: Path) -> None:
                         f"comment on column main.{_ident(table)}.{_ident(column)} is {_literal(spec['description'])}"
                     )
         connection.execute("checkpoint")
+
+
+def snapshot_connect(path: Path) -> duckdb.DuckDBPyConnection:
+    """A writing connection to a snapshot file, in the storage format DuckDB 1.x clients read."""
+    return duckdb.connect(str(path), config={"storage_compatibility_version": SNAPSHOT_STORAGE_VERSION})
+
+
+def storage_number(path: Path) -> int:
+    """The storage version number in a DuckDB file's header (bytes 12–19 after the magic ``DUCK``)."""
+    with path.open("rb") as file:
+        header = file.read(20)
+    if header[8:12] != b"DUCK":
+        raise ValueError(f"{path} is not a DuckDB database file")
+    return int.from_bytes(header[12:20], "little")
 
 
 def current_snapshot(publish: Path) -> Path | None:
