@@ -1,4 +1,4 @@
-"""The ``chibo`` command: template, validate, sample, run.
+"""The ``chibo`` command: template, validate, history, sample, run, init.
 
 Messages for staff and submitters are in Vietnamese; logs are in English.
 """
@@ -14,8 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from chibo.config import Settings, load_settings
+from chibo.errors import ChiboError
 
 EXIT_ACCEPTED, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2
+EXIT_READY, EXIT_REFUSED = 0, 2  # chibo init; any command that cannot start says why and exits 2
 
 PROVINCE_YEAR_COLUMNS = [
     ("province", "Tỉnh"),
@@ -157,6 +159,7 @@ def province_year_totals(settings: Settings) -> str:
 
 
 def command_run(args: argparse.Namespace) -> int:
+    from chibo.airflow_setup import connection_variable
     from chibo.smtp_sink import airflow_smtp_connection, smtp_sink
 
     settings = load_settings()
@@ -166,21 +169,30 @@ def command_run(args: argparse.Namespace) -> int:
         written = write_sample_inbox(settings.inbox)
         print(f"Hộp thư mẫu: {len(written)} tệp trong {settings.inbox}")
     airflow_home = Path(os.environ.get("AIRFLOW_HOME") or settings.work_dir / "airflow")
-    connection_variable = f"AIRFLOW_CONN_{settings.smtp_conn_id.upper()}"
+    variable = connection_variable(settings.smtp_conn_id)
     outbox = settings.work_dir / "outbox"
     with smtp_sink(outbox) as (port, handler):
-        if connection_variable not in os.environ:
-            os.environ[connection_variable] = airflow_smtp_connection(port)
+        if variable not in os.environ:
+            os.environ[variable] = airflow_smtp_connection(port)
             print(f"Chưa cấu hình máy chủ thư: thư cảnh báo được nhận tại máy chủ SMTP cục bộ, lưu ở {outbox}")
         from chibo.local_airflow import run_night
 
-        state = run_night(airflow_home)
+        state = run_night(airflow_home, settings)
     print(f"\nLần tổng hợp kết thúc: {state}")
     for received in handler.received:
         print(f"Đã gửi thư tới {', '.join(received.envelope_to)}: {received.message['Subject']}")
     print("\nSố liệu tổng hợp theo tỉnh và năm (marts.fct_province_year):")
     print(province_year_totals(settings))
     return EXIT_ACCEPTED if state == "success" else EXIT_REJECTED
+
+
+def command_init(args: argparse.Namespace) -> int:
+    """Prepare a deployment, idempotently: the folders and the warehouse, then Airflow (``initialise``)."""
+    from chibo.airflow_setup import initialise
+
+    initialise(load_settings(), os.environ, api_server=True, say=print)
+    print("chibo init: ready.")
+    return EXIT_READY
 
 
 def command_history(args: argparse.Namespace) -> int:
@@ -247,13 +259,23 @@ def parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run the nightly consolidation once, through Airflow")
     run.add_argument("--sample", action="store_true", help="first put the sample reports into the inbox")
     run.set_defaults(handler=command_run)
+    init = commands.add_parser(
+        "init",
+        help="prepare a deployment (folders, warehouse, Airflow metadata database, pool, SMTP connection, admin "
+        "password); idempotent: exit 0 ready, 2 refused with the reasons",
+    )
+    init.set_defaults(handler=command_init)
     return root
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = parser().parse_args(argv)
-    return int(args.handler(args))
+    try:
+        return int(args.handler(args))
+    except ChiboError as refused:  # said in words, never a traceback: a setting, a path, a missing connection …
+        print(f"chibo {args.command}: {refused}", file=sys.stderr)
+        return EXIT_REFUSED
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Run the nightly DAG locally with Airflow's embedded default: SQLite metadata, ``dag.test()``.
 
 The environment must be prepared (``prepare_environment``) before Airflow is first imported:
-Airflow reads its configuration at import time.
+Airflow reads its configuration at import time. The set-up itself is ``chibo init``'s
+(``airflow_setup.initialise``), so a local night and a deployment are prepared the same way.
 """
 
 from __future__ import annotations
@@ -9,18 +10,17 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
-import subprocess
-import sys
 from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
-from chibo.config import REPO_ROOT
+from chibo.airflow_setup import DUCKDB_POOL, initialise
+from chibo.config import REPO_ROOT, Settings, load_settings
 
 log = logging.getLogger(__name__)
 
 DAG_FILE = REPO_ROOT / "dags" / "nightly_consolidation.py"
-DUCKDB_POOL = "chibo_duckdb"
+__all__ = ["DAG_FILE", "DUCKDB_POOL", "load_dag", "prepare_environment", "run_night"]
 
 
 def prepare_environment(airflow_home: Path, environ: MutableMapping[str, str] | None = None) -> dict[str, str]:
@@ -35,24 +35,6 @@ def prepare_environment(airflow_home: Path, environ: MutableMapping[str, str] | 
     return dict(environ)
 
 
-def migrate_metadata(environ: dict[str, str]) -> None:
-    """`airflow db migrate`: creates or upgrades the SQLite metadata database."""
-    subprocess.run(
-        [str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
-        env=environ,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-
-
-def ensure_pool() -> None:
-    from airflow.models.pool import Pool
-
-    Pool.create_or_update_pool(
-        DUCKDB_POOL, slots=1, description="DuckDB allows one writing process", include_deferred=False
-    )
-
-
 def load_dag() -> Any:
     spec = importlib.util.spec_from_file_location("nightly_consolidation", DAG_FILE)
     assert spec is not None and spec.loader is not None
@@ -61,11 +43,11 @@ def load_dag() -> Any:
     return module.nightly_dag
 
 
-def run_night(airflow_home: Path) -> str:
-    """Migrate, create the pool and run one DAG run with ``dag.test()``; returns its state."""
+def run_night(airflow_home: Path, settings: Settings | None = None) -> str:
+    """``chibo init``'s set-up (no API server, so no admin password), then one DAG run with ``dag.test()``;
+    returns its state."""
     environ = prepare_environment(airflow_home)
-    migrate_metadata(environ)
-    ensure_pool()
+    initialise(settings or load_settings(), environ, api_server=False)
     dag = load_dag()
     dag_run = dag.test()
     state = str(getattr(dag_run, "state", "unknown"))
