@@ -206,6 +206,18 @@ def verified_copy(path: Path, target: Path, sha256: str) -> Path:
     return target
 
 
+def remove_leftovers(folder: Path) -> list[Path]:
+    """Delete the temporary copies (``.<name>.<uuid>.tmp`` / ``.stale``) that a process killed mid-copy left behind;
+    called by intake, which holds the warehouse's lock, so no copy is under way. Never the copies of record."""
+    if not folder.is_dir():
+        return []
+    leftovers = [p for pattern in (".*.tmp", ".*.stale") for p in folder.glob(pattern)]
+    for leftover in leftovers:
+        log.warning("removing %s, left by an intake that was interrupted", leftover)
+        remove(leftover)
+    return leftovers
+
+
 def atomic_write_text(target: Path, text: str) -> None:
     """Write a text file through a temporary name beside it, flushed, renamed, then the folder flushed."""
     temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
@@ -450,6 +462,8 @@ def ingest_inbox(
     ``IntakeError`` is raised after the other files are taken in."""
     contract = contract or load_contract()
     ensure_schema(connection, contract)
+    for folder in (settings.archive, settings.quarantine):
+        remove_leftovers(folder)
     ready, moving = settled(discover(settings.inbox), settings.settle_probe_seconds)
     results = [IntakeResult(path.name, "", "in_progress", "tệp đang được chép, để lại cho lần sau") for path in moving]
     for path in moving:

@@ -82,6 +82,7 @@ def publish_snapshot(settings: Settings, run_id: str, docs: bool = True, now: da
     versions = settings.publish / VERSIONS_DIR
     versions.mkdir(parents=True, exist_ok=True)
     _remove_temporary(versions)
+    _remove_temporary(settings.publish)  # a link switch killed half-way leaves ``.tmp-current-<pid>``
     name = version_name(run_id, now)
     building = versions / f"{TEMPORARY_PREFIX}{name}"
     building.mkdir()
@@ -264,7 +265,10 @@ def _ensure_link(link: Path, target: Path) -> None:
 def _remove_temporary(versions: Path) -> None:
     """Leftovers of a publish that crashed half-way (the DuckDB pool runs one publish at a time)."""
     for leftover in versions.glob(f"{TEMPORARY_PREFIX}*"):
-        shutil.rmtree(leftover, ignore_errors=True)
+        if leftover.is_symlink() or not leftover.is_dir():
+            leftover.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _make_read_only(folder: Path) -> None:

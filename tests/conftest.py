@@ -19,6 +19,7 @@ prepare_environment(_AIRFLOW_HOME)  # AIRFLOW_HOME, dags folder, no examples: be
 from chibo.config import Settings, load_settings  # noqa: E402
 from chibo.deployment import prepare  # noqa: E402
 from chibo.smtp_sink import CollectingHandler, smtp_sink  # noqa: E402
+from tests.deployments import deployment_variables  # noqa: E402
 
 
 @pytest.fixture
@@ -30,17 +31,8 @@ def airflow_home() -> Path:
 def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Settings whose inbox, archive, warehouse and work folder live in the test's temp folder, prepared as
     ``chibo init`` does (the folders, an empty chibo warehouse): a night refuses a deployment that is not."""
-    for name, value in {
-        "CHIBO_INBOX": tmp_path / "inbox",
-        "CHIBO_ARCHIVE": tmp_path / "archive",
-        "CHIBO_WAREHOUSE": tmp_path / "warehouse.duckdb",
-        "CHIBO_WORK_DIR": tmp_path / "work",
-        "CHIBO_QUARANTINE": tmp_path / "quarantine",
-        "CHIBO_DATA_DOCS": tmp_path / "data docs",
-        "CHIBO_PUBLISH": tmp_path / "publish",
-        "CHIBO_SETTLE_PROBE_SECONDS": "0",
-    }.items():
-        monkeypatch.setenv(name, str(value))
+    for name, value in deployment_variables(tmp_path).items():
+        monkeypatch.setenv(name, value)
     loaded = load_settings()
     prepare(loaded)
     return loaded

@@ -28,6 +28,7 @@ from demo.samples import muong_khuong_2023
 from expectations.data_docs import CSP_MARKER, STATIC_INDEX_ID, add_content_security_policy, night_docs_dir
 from pipeline import nightly
 from tests.browser import rendered_dom, visible_text
+from tests.deployments import deployment_variables
 
 RUN_ID = "scheduled__2026-01-16T02:00:00+07:00"
 TODAY = date(2026, 1, 16)
@@ -84,14 +85,7 @@ def night(tmp_path_factory: pytest.TempPathFactory) -> Night:
     settings = load_settings(
         {
             **os.environ,
-            "CHIBO_INBOX": str(base / "inbox"),
-            "CHIBO_ARCHIVE": str(base / "archive"),
-            "CHIBO_WAREHOUSE": str(base / "warehouse.duckdb"),
-            "CHIBO_WORK_DIR": str(base / "work"),
-            "CHIBO_QUARANTINE": str(base / "quarantine"),
-            "CHIBO_DATA_DOCS": str(base / "data docs"),
-            "CHIBO_PUBLISH": str(base / "publish"),
-            "CHIBO_SETTLE_PROBE_SECONDS": "0",
+            **deployment_variables(base),
         }
     )
     settings.inbox.mkdir(parents=True)

@@ -85,7 +85,7 @@ def test_a_truncated_archive_copy_left_by_a_crash_is_replaced(settings: Settings
     inbox_file = settings.inbox / REPORT
     write_xlsx(inbox_file, muong_khuong_2023())
     sha256 = sha256_of(inbox_file)
-    settings.archive.mkdir(parents=True)
+    settings.archive.mkdir(parents=True, exist_ok=True)
     planted = settings.archive / f"{sha256}.xlsx"
     planted.write_bytes(inbox_file.read_bytes()[:1000])
 
@@ -102,7 +102,7 @@ def test_a_truncated_quarantine_copy_is_replaced_too(settings: Settings):
     refused = settings.inbox / "bao-cao.xlsx"
     refused.write_bytes(b"not a workbook at all, " * 100)
     sha256 = sha256_of(refused)
-    settings.quarantine.mkdir(parents=True)
+    settings.quarantine.mkdir(parents=True, exist_ok=True)
     (settings.quarantine / f"{sha256}.xlsx").write_bytes(b"not a")
 
     with connect(settings.warehouse) as connection:

@@ -19,6 +19,7 @@ from contract.workbook import write_xlsx
 from demo.samples import bao_thang_2024, muong_khuong_2023, si_ma_cai_2024, write_sample_inbox
 from pipeline import nightly
 from pipeline.publish import SNAPSHOT_FILE, current_snapshot, publish_snapshot
+from tests.deployments import deployment_variables
 from warehouse.raw import connect
 
 ANALYST_GUIDE = REPO_ROOT / "docs" / "analyst-guide.md"
@@ -56,14 +57,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path]
     settings = load_settings(
         {
             **os.environ,
-            "CHIBO_INBOX": str(base / "inbox"),
-            "CHIBO_ARCHIVE": str(base / "archive"),
-            "CHIBO_WAREHOUSE": str(base / "warehouse.duckdb"),
-            "CHIBO_WORK_DIR": str(base / "work"),
-            "CHIBO_QUARANTINE": str(base / "quarantine"),
-            "CHIBO_DATA_DOCS": str(base / "data docs"),
-            "CHIBO_PUBLISH": str(base / "publish"),
-            "CHIBO_SETTLE_PROBE_SECONDS": "0",
+            **deployment_variables(base),
         }
     )
     settings.inbox.mkdir(parents=True)

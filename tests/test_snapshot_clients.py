@@ -21,6 +21,7 @@ import pytest
 from chibo.config import REPO_ROOT, Settings, load_settings
 from demo.samples import write_sample_inbox
 from pipeline.publish import SNAPSHOT_FILE, SNAPSHOT_STORAGE_NUMBER, publish_snapshot, storage_number
+from tests.deployments import deployment_variables
 from tests.test_publish import LAO_CAI_2024, run_night
 
 UV = Path(sys.executable).with_name("uv")
@@ -51,14 +52,7 @@ def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
     settings: Settings = load_settings(
         {
             **os.environ,
-            "CHIBO_INBOX": str(base / "inbox"),
-            "CHIBO_ARCHIVE": str(base / "archive"),
-            "CHIBO_WAREHOUSE": str(base / "warehouse.duckdb"),
-            "CHIBO_WORK_DIR": str(base / "work"),
-            "CHIBO_QUARANTINE": str(base / "quarantine"),
-            "CHIBO_DATA_DOCS": str(base / "data docs"),
-            "CHIBO_PUBLISH": str(base / "publish"),
-            "CHIBO_SETTLE_PROBE_SECONDS": "0",
+            **deployment_variables(base),
         }
     )
     settings.inbox.mkdir(parents=True)

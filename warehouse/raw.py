@@ -263,16 +263,35 @@ def ensure_schema(connection: duckdb.DuckDBPyConnection, contract: Contract | No
     warehouse as chibo's. A database with tables of its own and no mark is refused before anything is written."""
     found = require_chibo_warehouse(connection)
     contract = contract or load_contract()
+    if found != "chibo":
+        mark_as_chibo(connection)
     connection.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
     for table, columns in all_tables(contract).items():
-        definition = ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
-        connection.execute(f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{table} ({definition})")
-        for name, kind in columns.items():
-            connection.execute(f'ALTER TABLE {RAW_SCHEMA}.{table} ADD COLUMN IF NOT EXISTS "{name}" {kind}')
-    if found != "chibo":
+        create_or_extend(connection, table, columns)
+    write_reference(connection, RAW_SCHEMA, contract)
+
+
+def create_or_extend(connection: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str]) -> None:
+    """``raw.<table>`` with at least ``columns``: created, or given the columns it lacks."""
+    definition = ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
+    connection.execute(f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{table} ({definition})")
+    for name, kind in columns.items():
+        connection.execute(f'ALTER TABLE {RAW_SCHEMA}.{table} ADD COLUMN IF NOT EXISTS "{name}" {kind}')
+
+
+def mark_as_chibo(connection: duckdb.DuckDBPyConnection) -> None:
+    """Mark the database as chibo's warehouse, first and in one transaction: a process killed while creating the
+    warehouse leaves either nothing or a marked database, never tables that the next run would refuse as foreign."""
+    connection.execute("BEGIN TRANSACTION")
+    try:
+        connection.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
+        create_or_extend(connection, MARKER_TABLE, REGISTRY_TABLES[MARKER_TABLE])
         marked = {"created_at": datetime.now(UTC).replace(tzinfo=None), "chibo_version": chibo_version()}
         insert_rows(connection, MARKER_TABLE, [marked])
-    write_reference(connection, RAW_SCHEMA, contract)
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
 
 
 def insert_rows(connection: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, object]]) -> None:
