@@ -96,6 +96,7 @@ def test_a_permanent_error_fails_its_task_at_once_and_anything_else_is_retried(m
         "retry_delay": 60,
         "retry_exponential_backoff": 2.0,
         "max_retry_delay": 1800,
+        "on_failure_callback": dag_file["_remember_failure"],  # keeps each task's error for the night's notice
     }
     monkeypatch.setenv("CHIBO_TASK_RETRIES", "5")
     monkeypatch.setenv("CHIBO_RETRY_DELAY_SECONDS", "10")
