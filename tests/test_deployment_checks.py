@@ -13,21 +13,13 @@ from chibo.config import Settings
 from chibo.deployment import NIGHT_FOLDERS, prepare, problems, require_ready
 from chibo.errors import ForeignWarehouse, NotReady
 from pipeline import nightly
+from pipeline.check import scratch_settings
 from warehouse.raw import connect, warehouse_kind
 
 
 def fresh(settings: Settings, folder: Path) -> Settings:
     """The same settings with every path under ``folder``, nothing created yet."""
-    return replace(
-        settings,
-        inbox=folder / "inbox",
-        archive=folder / "archive",
-        quarantine=folder / "quarantine",
-        data_docs=folder / "data docs",
-        warehouse=folder / "warehouse.duckdb",
-        work_dir=folder / "work",
-        publish=folder / "publish",
-    )
+    return scratch_settings(settings, folder)
 
 
 def test_prepare_creates_everything_once(settings: Settings, tmp_path: Path):

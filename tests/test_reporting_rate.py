@@ -20,6 +20,7 @@ from chibo.config import Settings, load_settings
 from contract.workbook import write_xlsx
 from demo.samples import muong_khuong_2023
 from pipeline import nightly
+from tests.deployments import deployment_variables
 from warehouse.expected import write_expected
 from warehouse.raw import connect
 
@@ -66,15 +67,7 @@ def run_night(settings: Settings) -> Settings:
 def night(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """One night shared by the tests that only read the marts (a dbt build takes seconds)."""
     base = tmp_path_factory.mktemp("night")
-    environ = {
-        "CHIBO_INBOX": str(base / "inbox"),
-        "CHIBO_ARCHIVE": str(base / "archive"),
-        "CHIBO_WAREHOUSE": str(base / "warehouse.duckdb"),
-        "CHIBO_WORK_DIR": str(base / "work"),
-        "CHIBO_QUARANTINE": str(base / "quarantine"),
-        "CHIBO_SETTLE_PROBE_SECONDS": "0",
-    }
-    settings = load_settings(environ)
+    settings = load_settings(deployment_variables(base))
     settings.inbox.mkdir(parents=True)
     return run_night(settings)
 
