@@ -125,8 +125,6 @@ WHERE NOT EXISTS (
 """
 
 
-UNSENT_SQL = unsent_sql()
-
 UNSENT_HELD_SQL = f"""{LATEST_DECISIONS}
 WHERE o.outcome = 'held' AND f.detail IS NOT NULL
   AND NOT EXISTS (
@@ -170,7 +168,6 @@ ORDER BY s.province, s.committee_name, s.file_name
 """
 
 
-UNSENT_NOT_COUNTED_SQL = unsent_not_counted_sql()
 REPORT_KIND_LABELS = {"detailed": "báo cáo chi tiết", "aggregate_only": "báo cáo chỉ có trang tổng hợp"}
 
 

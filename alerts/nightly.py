@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import date
 
 import duckdb
@@ -25,7 +27,10 @@ from alerts.digest import (
 )
 from alerts.mailer import SmtpConnection, send_messages
 from chibo.config import Settings
+from warehouse.lock import warehouse_lock
 from warehouse.raw import connect, ensure_schema
+
+log = logging.getLogger(__name__)
 
 
 def completeness_sections(
@@ -76,6 +81,19 @@ def digests_to_send(settings: Settings, today: date, night: str) -> list[Alert]:
 def mark_sent(settings: Settings, digests: list[Alert], run_id: str) -> None:
     with connect(settings.warehouse) as connection:
         record_sent(connection, digests, run_id)
+
+
+def alert_tonight(
+    settings: Settings, today: date, night: str, smtp_connection: Callable[[], SmtpConnection], run_id: str
+) -> list[Alert]:
+    """The alert step: compose tonight's digests, send them and record each, under chibo's lock on the warehouse for
+    the whole step, so that no other process composes the same digests meanwhile. The SMTP connection is read
+    (``smtp_connection()``) only when there is something to send. Returns those sent."""
+    with warehouse_lock(settings.warehouse, f"alert run_id {run_id}", settings.lock_wait_seconds):
+        digests = digests_to_send(settings, today, night)
+        for digest in digests:
+            log.info("digest to %s:\n%s", ", ".join(digest.recipients), digest.text)
+        return send_digests(settings, digests, smtp_connection(), run_id) if digests else []
 
 
 def send_digests(settings: Settings, digests: list[Alert], connection: SmtpConnection, run_id: str) -> list[Alert]:

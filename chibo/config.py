@@ -278,7 +278,7 @@ def read_document(config_path: Path) -> dict[str, Any]:
 def _paths(document: Mapping[str, Any], environ: Mapping[str, str], base: Path) -> dict[str, Path]:
     section = _section(document, "paths")
     _known_keys(section, "paths", tuple(PATH_OVERRIDES))
-    missing = [key for key in REQUIRED_PATHS if not environ.get(PATH_OVERRIDES[key]) and section.get(key) is None]
+    missing = [key for key in REQUIRED_PATHS if not environ.get(PATH_OVERRIDES[key]) and section.get(key) in (None, "")]
     if missing and "paths" not in document:
         raise ValueError("there is no `paths` section (where the inbox, the archive, the warehouse are)")
     if missing:
@@ -286,7 +286,7 @@ def _paths(document: Mapping[str, Any], environ: Mapping[str, str], base: Path) 
         raise ValueError(f"{names} missing (or set {', '.join(PATH_OVERRIDES[key] for key in missing)})")
     paths = {}
     for key, variable in PATH_OVERRIDES.items():
-        value = environ.get(variable) or section.get(key) or DEFAULT_PATHS[key]
+        value = environ.get(variable) or section.get(key) or DEFAULT_PATHS.get(key)
         if not isinstance(value, str):
             raise ValueError(f"`paths.{key}` must be a path (a text), not {_kind(value)}")
         paths[key] = _resolve(base, value)

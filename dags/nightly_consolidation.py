@@ -25,7 +25,7 @@ import logging
 import pendulum
 from airflow.sdk import dag, get_current_context, task
 
-DUCKDB_POOL = "chibo_duckdb"
+DUCKDB_POOL = "chibo_duckdb"  # the pool `chibo init` creates (chibo.airflow_setup; test_dag_definition compares)
 TIMEZONE = "Asia/Ho_Chi_Minh"
 log = logging.getLogger(__name__)
 
@@ -172,17 +172,13 @@ def nightly_consolidation():
     def alert() -> list[str]:
         from airflow.sdk import Connection
 
-        from alerts.nightly import digests_to_send, send_digests
+        from alerts.nightly import alert_tonight
 
         settings = _settings()
         today = pendulum.now(TIMEZONE)
-        digests = digests_to_send(settings, today.date(), today.format("DD/MM/YYYY"))
-        if not digests:
-            return []
-        for digest in digests:
-            log.info("digest to %s:\n%s", ", ".join(digest.recipients), digest.text)
         # each digest is recorded as sent as soon as the server took it: a retried task sends nothing twice
-        sent = send_digests(settings, digests, Connection.get(settings.smtp_conn_id), _run_id())
+        smtp = lambda: Connection.get(settings.smtp_conn_id)  # noqa: E731 - read only when there is mail to send
+        sent = alert_tonight(settings, today.date(), today.format("DD/MM/YYYY"), smtp, _run_id())
         return [digest.province for digest in sent]
 
     @_task(pool=DUCKDB_POOL)

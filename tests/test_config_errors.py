@@ -108,3 +108,9 @@ def test_the_repository_sections_rewritten_still_load(tmp_path: Path):
     """yaml.safe_dump of the shipped file (as tests and operators do) loads to the same settings."""
     text = with_section("publish", {"keep_versions": 5})
     assert load(tmp_path, text).publish_keep_versions == 5
+
+
+@pytest.mark.parametrize("empty", ['""', "false", "null"])
+def test_an_empty_required_path_is_told_not_a_traceback(tmp_path: Path, empty: str):
+    message = refusal(tmp_path, f"paths: {{inbox: {empty}, archive: a, warehouse: w.duckdb, work_dir: t}}\n")
+    assert "`paths.inbox`" in message

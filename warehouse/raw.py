@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 
 RAW_SCHEMA = "raw"
 MARKER_TABLE = "chibo_warehouse"  # one row: this database is chibo's warehouse (created_at, chibo_version)
-# A warehouse chibo made before the mark existed is recognised by its registry and adopted (marked).
+# A warehouse chibo made before the mark existed is recognised by its registry of submissions (these columns,
+# which it has had from the start) and adopted (marked).
 LEGACY_SUBMISSION_COLUMNS = ("submission_id", "sha256", "archived_path", "report_kind")
 log = logging.getLogger(__name__)
 
@@ -226,8 +227,7 @@ def warehouse_kind(connection: duckdb.DuckDBPyConnection) -> str:
         return "chibo"
     if not tables:
         return "empty"
-    registry = {f"{RAW_SCHEMA}.{table}" for table in REGISTRY_TABLES if table != MARKER_TABLE}
-    if registry <= tables:
+    if f"{RAW_SCHEMA}.submissions" in tables:
         columns = {
             name
             for (name,) in connection.execute(
