@@ -17,12 +17,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import multiprocessing
 import os
 import shutil
 import time
 import traceback
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -46,6 +49,8 @@ INTAKE_FAILED = "intake_failed"  # raw.submissions.report_kind of a file whose i
 INTAKE_FAILED_MESSAGE = "Hệ thống gặp lỗi khi tiếp nhận tệp; bộ phận kỹ thuật đã được báo."
 COPY_FAILED_MESSAGE = "Chưa lưu được bản sao của tệp (lỗi lưu trữ của hệ thống); tệp sẽ được tiếp nhận ở lần sau."
 COPY_BLOCK = 1 << 20
+BATCH_FILES = 256  # files read ahead by the workers, and registered in one transaction
+PARALLEL_MINIMUM = 16  # below this many new files, reading in the intake process is quicker than starting workers
 
 
 class IntakeError(TransientError):
@@ -135,16 +140,18 @@ def fsync_folder(folder: Path) -> None:
         os.close(descriptor)
 
 
-def copy_file(source: Path, destination: Path) -> None:
-    """Copy one file's bytes (never through a link) and its times to a new file, flushed to disk."""
+def copy_file(source: Path, destination: Path, flush: bool = True) -> None:
+    """Copy one file's bytes (never through a link) and its times to a new file, flushed to disk (``flush``; else
+    the caller makes it durable with ``make_durable``)."""
     with source.open("rb") as reader, destination.open("xb") as writer:
         shutil.copyfileobj(reader, writer, COPY_BLOCK)
         writer.flush()
-        os.fsync(writer.fileno())
+        if flush:
+            os.fsync(writer.fileno())
     shutil.copystat(source, destination, follow_symlinks=False)
 
 
-def copy_tree(source: Path, destination: Path) -> None:
+def copy_tree(source: Path, destination: Path, flush: bool = True) -> None:
     """Copy a folder member by member, links kept as links (never followed), every file and folder flushed:
     the copy's ``fingerprint`` is the source's."""
     destination.mkdir()
@@ -157,8 +164,8 @@ def copy_tree(source: Path, destination: Path) -> None:
             target.mkdir()
             folders.append(target)
         elif member.is_file():
-            copy_file(member, target)
-    for folder in reversed(folders):
+            copy_file(member, target, flush)
+    for folder in reversed(folders if flush else []):
         fsync_folder(folder)
 
 
@@ -169,21 +176,23 @@ def remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def verified_copy(path: Path, target: Path, sha256: str) -> Path:
+def verified_copy(path: Path, target: Path, sha256: str, flush: bool = True) -> Path:
     """Copy a file or CSV folder to ``target`` (links kept as links), losslessly: written to a temporary name beside
     it, flushed, its hash checked against ``sha256`` (the submission's ``fingerprint``), renamed, then the folder
     flushed. A ``target`` already there is kept only if its hash is ``sha256`` (a truncated copy left by an older
-    crash is replaced, never the copy of record). Raises ``CopyFailed`` (the temporary removed, nothing left under
-    the final name that is not the submission) when the copy cannot be made or does not match."""
+    crash is replaced, never the copy of record). With ``flush=False`` nothing is flushed: the caller calls
+    ``make_durable`` before it registers the copy (a batch of copies made durable at once). Raises ``CopyFailed``
+    (the temporary removed, nothing left under the final name that is not the submission) when the copy cannot be
+    made or does not match."""
     if os.path.lexists(target) and fingerprint(target) == sha256:
         return target
     temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     stale = target.with_name(f".{target.name}.{uuid.uuid4().hex}.stale")
     try:
         if path.is_dir() and not path.is_symlink():
-            copy_tree(path, temporary)
+            copy_tree(path, temporary, flush)
         else:
-            copy_file(path, temporary)
+            copy_file(path, temporary, flush)
         copied = fingerprint(temporary)
         if copied != sha256:
             raise CopyFailed(
@@ -195,7 +204,8 @@ def verified_copy(path: Path, target: Path, sha256: str) -> Path:
             if temporary.is_dir() or (target.is_dir() and not target.is_symlink()):
                 os.replace(target, stale)
         os.replace(temporary, target)
-        fsync_folder(target.parent)
+        if flush:
+            fsync_folder(target.parent)
     except CopyFailed:
         raise
     except OSError as error:
@@ -232,10 +242,17 @@ def atomic_write_text(target: Path, text: str) -> None:
         temporary.unlink(missing_ok=True)
 
 
-def archive_copy(path: Path, archive: Path, sha256: str) -> Path:
+def archive_copy(path: Path, archive: Path, sha256: str, flush: bool = True) -> Path:
     """Copy a submission into the archive under its hash (idempotent, verified); the inbox is untouched."""
     archive.mkdir(parents=True, exist_ok=True)
-    return verified_copy(path, archive / stored_name(path, sha256), sha256)
+    return verified_copy(path, archive / stored_name(path, sha256), sha256, flush)
+
+
+def make_durable(folder: Path) -> None:
+    """Flush every copy written without ``flush`` (one ``sync`` for a whole batch, instead of two ``fsync`` a file)
+    and the folder's entries; called before the copies are registered."""
+    os.sync()
+    fsync_folder(folder)
 
 
 @contextmanager
@@ -270,8 +287,37 @@ def is_registered(connection: duckdb.DuckDBPyConnection, submission_id: str) -> 
     return bool(rows)
 
 
+def registered_ids(connection: duckdb.DuckDBPyConnection) -> set[str]:
+    """Every submission id the warehouse has registered: one query, so a night's cost does not grow with
+    one lookup per file of a large inbox."""
+    return {str(sid) for (sid,) in connection.execute(f"SELECT submission_id FROM {RAW_SCHEMA}.submissions").fetchall()}
+
+
+class Versions:
+    """Which version a committee's next report for a year is: the registered count plus one, counted once for
+    the night and then kept in step with the files taken in (a batch registers many files in one transaction)."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+        self.counts: dict[tuple[str, int], int] = {}
+        self.recount(connection)
+
+    def recount(self, connection: duckdb.DuckDBPyConnection) -> None:
+        """Count again from the registry (after a batch registered file by file, where a failed file took none)."""
+        rows = connection.execute(
+            f"SELECT committee_key, report_year, count(*) FROM {RAW_SCHEMA}.submissions "
+            "WHERE committee_key IS NOT NULL AND report_year IS NOT NULL GROUP BY ALL"
+        ).fetchall()
+        self.counts = {(str(key), int(year)): int(n) for key, year, n in rows}
+
+    def next(self, key: str | None, year: int | None) -> int | None:
+        if key is None or year is None:
+            return None
+        self.counts[(key, year)] = self.counts.get((key, year), 0) + 1
+        return self.counts[(key, year)]
+
+
 def submission_record(
-    report: ParsedReport, sha256: str, archived: Path, run_id: str, version_of: duckdb.DuckDBPyConnection
+    report: ParsedReport, sha256: str, archived: Path, run_id: str, versions: Versions
 ) -> dict[str, object]:
     year = parse_year(report.info("report_year"))
     resolution = resolve(report)
@@ -298,7 +344,7 @@ def submission_record(
         "resolution_status": resolution.status if resolution is not None else "unknown",
         "resolution_message": resolution.message_vi if resolution is not None else None,
         "report_year": year,
-        "version": next_version(version_of, key, year),
+        "version": versions.next(key, year),
         "contact_email": report.info("contact_email"),
         "preparer": report.info("preparer"),
         "prepared_on": report.info("prepared_on"),
@@ -404,32 +450,161 @@ def register_failed(
     return IntakeResult(path.name, submission_id, "failed", INTAKE_FAILED_MESSAGE)
 
 
-def take_in(
-    connection: duckdb.DuckDBPyConnection, path: Path, settings: IntakeSettings, run_id: str, contract: Contract
-) -> IntakeResult:
-    """Register and load one submission in its own transaction; refused files go to quarantine."""
-    sha256 = fingerprint(path)
-    submission_id = sha256[:16]
-    if is_registered(connection, submission_id):
-        return IntakeResult(path.name, submission_id, "duplicate", "đã nhận trước đây")
-    if path.is_symlink():
-        error = link_refusal(path)
-        return register_refused(
-            connection, path, sha256, quarantine_copy(path, settings.quarantine, sha256, error), run_id, error
-        )
+@dataclass
+class Loaded:
+    """A readable submission archived and shaped for the warehouse, waiting for its batch's transaction."""
+
+    path: Path
+    submission_id: str
+    rows_by_table: dict[str, list[dict[str, object]]]
+    report_kind: str
+
+
+#: A worker's answer for one file: the parsed report, a refusal (message to staff, detail), or ``None`` when reading
+#: raised anything else: the file is then read again in the intake process, where its failure is registered.
+WorkerRead = ParsedReport | tuple[str, str] | None
+
+_worker_contract: Contract | None = None
+_worker_limits: Limits | None = None
+
+
+def _start_worker(contract: Contract, limits: Limits) -> None:
+    global _worker_contract, _worker_limits
+    _worker_contract, _worker_limits = contract, limits
+
+
+def _read_in_worker(path: Path) -> WorkerRead:
     try:
-        report = read_report(path, contract, settings.limits)
+        return read_report(path, _worker_contract, _worker_limits)
     except UnreadableReport as error:
-        where = quarantine_copy(path, settings.quarantine, sha256, error)
-        return register_refused(connection, path, sha256, where, run_id, error)
-    archived = archive_copy(path, settings.archive, sha256)
-    with transaction(connection):
-        insert_rows(connection, "submissions", [submission_record(report, sha256, archived, run_id, connection)])
-        insert_rows(connection, "submission_sheets", sheet_records(report, submission_id))
-        for table, rows in sheet_rows(report, submission_id, contract).items():
-            insert_rows(connection, table, rows)
-    log.info("registered %s as %s (%s)", path.name, submission_id, report.report_kind)
-    return IntakeResult(path.name, submission_id, "new")
+        return (error.message_vi, error.detail)
+    except Exception:  # noqa: BLE001 - read again in the intake process, which registers the failure
+        return None
+
+
+def parse_workers(files: int) -> int:
+    """How many processes read tonight's files: every core for a large night, none besides intake's own for a
+    small one (starting workers costs more than reading a few files). ``CHIBO_PARSE_WORKERS`` overrides it."""
+    configured = os.environ.get("CHIBO_PARSE_WORKERS", "").strip()
+    cores = int(configured) if configured.isdigit() else (os.cpu_count() or 1)
+    return 1 if files < PARALLEL_MINIMUM else max(1, min(cores, files))
+
+
+def worker_reads(paths: list[Path], contract: Contract, limits: Limits) -> Iterator[tuple[Path, WorkerRead]]:
+    """Each path with its worker's answer, in order. Files are read ahead by a pool of processes in windows of
+    :data:`BATCH_FILES` (two windows at most in flight, so memory stays bounded whatever the night's size); a small
+    night is read in this process, and so is any file when the pool cannot run."""
+    workers = parse_workers(len(paths))
+    if workers <= 1:
+        for path in paths:
+            yield path, None
+        return
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    windows = [paths[i : i + BATCH_FILES] for i in range(0, len(paths), BATCH_FILES)]
+    done = 0
+    try:
+        with ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_start_worker, initargs=(contract, limits)
+        ) as pool:
+            pending = [pool.submit(_read_window, window) for window in windows[:2]]
+            for index, window in enumerate(windows):
+                answers = pending[index].result()
+                if index + 2 < len(windows):
+                    pending.append(pool.submit(_read_window, windows[index + 2]))
+                for path, answer in zip(window, answers, strict=True):
+                    done += 1
+                    yield path, answer
+    except BrokenProcessPool:  # a worker died (out of memory, killed): what was not read yet is read here
+        log.exception("the reading processes stopped; reading the remaining files in the intake process")
+        for path in paths[done:]:
+            yield path, None
+
+
+def _read_window(window: list[Path]) -> list[WorkerRead]:
+    return [_read_in_worker(path) for path in window]
+
+
+def refuse(
+    connection: duckdb.DuckDBPyConnection,
+    path: Path,
+    sha256: str,
+    settings: IntakeSettings,
+    run_id: str,
+    error: UnreadableReport,
+) -> IntakeResult:
+    """A refused file goes to quarantine with its reason and is registered ``unreadable``, in its own transaction."""
+    return register_refused(
+        connection, path, sha256, quarantine_copy(path, settings.quarantine, sha256, error), run_id, error
+    )
+
+
+def loaded(
+    path: Path,
+    sha256: str,
+    report: ParsedReport,
+    settings: IntakeSettings,
+    run_id: str,
+    contract: Contract,
+    versions: Versions,
+) -> Loaded:
+    """Archive a readable submission and shape its rows for the warehouse (registered by ``register_batch``)."""
+    archived = archive_copy(path, settings.archive, sha256, flush=False)  # made durable by register_batch
+    submission_id = sha256[:16]
+    rows_by_table = {
+        "submissions": [submission_record(report, sha256, archived, run_id, versions)],
+        "submission_sheets": sheet_records(report, submission_id),
+        **sheet_rows(report, submission_id, contract),
+    }
+    return Loaded(path, submission_id, rows_by_table, report.report_kind)
+
+
+def insert_loaded(connection: duckdb.DuckDBPyConnection, batch: list[Loaded]) -> None:
+    tables = dict.fromkeys(table for item in batch for table in item.rows_by_table)
+    for table in tables:
+        insert_rows(connection, table, [row for item in batch for row in item.rows_by_table.get(table, [])])
+
+
+def register_batch(
+    connection: duckdb.DuckDBPyConnection,
+    batch: list[Loaded],
+    settings: IntakeSettings,
+    run_id: str,
+    versions: Versions,
+) -> list[IntakeResult]:
+    """Register a batch of loaded submissions in one transaction. If it fails, each is registered in its own
+    transaction (with its version counted again), so that one file's failure is registered as that file's."""
+    if not batch:
+        return []
+    try:
+        make_durable(settings.archive)
+    except OSError as error:  # not registered: the files stay in the inbox, taken in on a later run
+        raise CopyFailed(f"could not flush the archive copies to disk: {error}") from error
+    try:
+        with transaction(connection):
+            insert_loaded(connection, batch)
+    except Exception:  # noqa: BLE001 - find the file that fails: one transaction each
+        log.exception("a batch of %d submissions failed to register; registering them one by one", len(batch))
+        results = [register_one(connection, item, settings, run_id) for item in batch]
+        versions.recount(connection)
+        return results
+    for item in batch:
+        log.info("registered %s as %s (%s)", item.path.name, item.submission_id, item.report_kind)
+    return [IntakeResult(item.path.name, item.submission_id, "new") for item in batch]
+
+
+def register_one(
+    connection: duckdb.DuckDBPyConnection, item: Loaded, settings: IntakeSettings, run_id: str
+) -> IntakeResult:
+    [record] = item.rows_by_table["submissions"]
+    record["version"] = next_version(connection, record["committee_key"], record["report_year"])  # type: ignore[arg-type]
+    try:
+        with transaction(connection):
+            insert_loaded(connection, [item])
+    except Exception as error:  # noqa: BLE001 - registered as intake_failed (or raised by register_failed)
+        log.exception("intake failed for %s", item.path.name)
+        return register_failed(connection, item.path, settings, run_id, error)
+    log.info("registered %s as %s (%s)", item.path.name, item.submission_id, item.report_kind)
+    return IntakeResult(item.path.name, item.submission_id, "new")
 
 
 def file_state(path: Path) -> tuple[int, int]:
@@ -457,9 +632,11 @@ def ingest_inbox(
 ) -> list[IntakeResult]:
     """Take in every settled submission of the inbox; one file's failure never stops the others.
 
-    A file whose intake raises is registered as ``intake_failed`` (status ``failed``); if that fails too, or if the
-    file's archive or quarantine copy cannot be made (a full disk: nothing is registered, the file stays in the inbox),
-    ``IntakeError`` is raised after the other files are taken in."""
+    Files already registered are recognised by their hash against one read of the registry; the new ones are read
+    by a pool of processes (``worker_reads``) and registered in batches of :data:`BATCH_FILES`, one transaction
+    each. A file whose intake raises is registered as ``intake_failed`` (status ``failed``); if that fails too, or if
+    the file's archive or quarantine copy cannot be made (a full disk: nothing is registered, the file stays in the
+    inbox), ``IntakeError`` is raised after the other files are taken in."""
     contract = contract or load_contract()
     ensure_schema(connection, contract)
     for folder in (settings.archive, settings.quarantine):
@@ -469,20 +646,64 @@ def ingest_inbox(
     for path in moving:
         log.info("left %s for the next run: still being written", path.name)
     unregistered: list[tuple[str, Exception]] = []
-    for path in ready:
-        try:
-            results.append(take_in(connection, path, settings, run_id, contract))
-        except CopyFailed as error:  # not registered: the file stays in the inbox and is taken in on a later run
+
+    def failed(path: Path, error: Exception) -> None:
+        if isinstance(error, CopyFailed):  # not registered: the file stays in the inbox, taken in on a later run
             log.error("could not take in %s tonight, left in the inbox for the next run: %s", path.name, error)
             results.append(IntakeResult(path.name, "", "failed", COPY_FAILED_MESSAGE))
             unregistered.append((path.name, error))
+            return
+        log.error("intake failed for %s", path.name, exc_info=error)
+        try:
+            results.append(register_failed(connection, path, settings, run_id, error))
+        except Exception as registering:  # noqa: BLE001 - raised below, once the other files are in
+            log.exception("could not register the failed intake of %s", path.name)
+            unregistered.append((path.name, registering))
+
+    def register(batch: list[Loaded]) -> None:
+        try:
+            results.extend(register_batch(connection, batch, settings, run_id, versions))
+        except CopyFailed as error:
+            for item in batch:
+                failed(item.path, error)
+
+    known = registered_ids(connection)
+    to_read: list[tuple[Path, str]] = []
+    for path in ready:
+        try:
+            sha256 = fingerprint(path)
+            if sha256[:16] in known:
+                results.append(IntakeResult(path.name, sha256[:16], "duplicate", "đã nhận trước đây"))
+            elif path.is_symlink():
+                known.add(sha256[:16])
+                results.append(refuse(connection, path, sha256, settings, run_id, link_refusal(path)))
+            else:
+                known.add(sha256[:16])
+                to_read.append((path, sha256))
         except Exception as error:  # noqa: BLE001 - a bug on one file must not lose the night
-            log.exception("intake failed for %s", path.name)
+            failed(path, error)
+
+    hashes = dict(to_read)
+    versions = Versions(connection)
+    batch: list[Loaded] = []
+    for path, answer in worker_reads([path for path, _ in to_read], contract, settings.limits):
+        sha256 = hashes[path]
+        try:
+            report = read_report(path, contract, settings.limits) if answer is None else answer
+            if isinstance(report, tuple):
+                raise UnreadableReport(*report)
+            batch.append(loaded(path, sha256, report, settings, run_id, contract, versions))
+        except UnreadableReport as error:
             try:
-                results.append(register_failed(connection, path, settings, run_id, error))
-            except Exception as registering:  # noqa: BLE001 - raised below, once the other files are in
-                log.exception("could not register the failed intake of %s", path.name)
-                unregistered.append((path.name, registering))
+                results.append(refuse(connection, path, sha256, settings, run_id, error))
+            except Exception as refusing:  # noqa: BLE001 - a bug on one file must not lose the night
+                failed(path, refusing)
+        except Exception as error:  # noqa: BLE001 - a bug on one file must not lose the night
+            failed(path, error)
+        if len(batch) >= BATCH_FILES:
+            register(batch)
+            batch = []
+    register(batch)
     if unregistered:
         names = "; ".join(f"{name} ({error})" for name, error in unregistered)
         raise IntakeError(
