@@ -27,8 +27,12 @@ test: $(STAMP) browser
 	$(BIN)/sqlfluff lint dbt_project
 	$(BIN)/python -m pytest
 
+# `make bench`: each layer of a night on 40 reports, then the quick profile of the national benchmark;
+# `make bench PROFILE=national`: the whole country's history through the real DAG, with the floors (docs/benchmarks.md).
+PROFILE ?= quick
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run
+	test "$(PROFILE)" != quick || $(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.national --profile $(PROFILE)
 
 template: $(STAMP)
 	$(BIN)/chibo template mau_bao_cao.xlsx
