@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,10 +22,20 @@ Layout = Literal["key_value", "table"]
 
 def fold(text: str) -> str:
     """Fold text for matching: lower case, no diacritics (đ → d), single spaces, no punctuation."""
+    if type(text) is str:  # noqa: E721 - exactly str: the cache must not merge equal values of other types
+        return _fold_cached(text)
+    return _fold(text)
+
+
+def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", str(text).replace("đ", "d").replace("Đ", "D"))
     without_marks = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
     cleaned = "".join(ch if ch.isalnum() else " " for ch in without_marks.lower())
     return " ".join(cleaned.split())
+
+
+# fold is pure and called for every header, label and grade cell of every report; the same texts recur.
+_fold_cached = lru_cache(maxsize=1 << 16)(_fold)
 
 
 @dataclass(frozen=True)

@@ -19,14 +19,16 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import ParseError
+from xml.parsers import expat
 
 from contract.model import Contract, Field, Sheet, fold, load_contract
 from reading.errors import UnreadableReport
 from reading.guards import Limits, sniff
-from reading.legacy_text import repair_text
+from reading.legacy_text import LegacyEncoding, repair_text
 
 __all__ = ["ParsedReport", "ParsedRow", "ParsedSheet", "UnreadableReport", "read_report"]
 
@@ -110,6 +112,20 @@ def clean_text(value: Cell) -> str | None:
     return text or None
 
 
+# clean_text is pure and the same cells recur (labels, names, codes, counts): cached for text and float cells.
+# typed: 1.0 and True are equal keys but different cells; -0.0 and 0.0 are one key and both give "0".
+_clean_cached = lru_cache(maxsize=1 << 16, typed=True)(clean_text)
+
+
+def clean_cell(value: Cell) -> str | None:
+    """:func:`clean_text`, cached for text and float cells."""
+    if value is None:
+        return None
+    if type(value) is str or type(value) is float:  # noqa: E721 - exactly these types, see above
+        return _clean_cached(value)
+    return clean_text(value)
+
+
 def normalise_integer(value: Cell) -> str | None:
     if isinstance(value, bool):
         return str(int(value))
@@ -177,8 +193,13 @@ def spelling_index(contract: Contract, field_: Field) -> dict[str, str]:
     return {fold(s): value.code for value in contract.values_for(field_) for s in value.spellings()}
 
 
-def normalise_value(contract: Contract, field_: Field, value: Cell) -> dict[str, str | None]:
-    """One cell → the raw column(s) it fills: ``{name: canonical}`` (+ ``name_label`` for grades)."""
+def normalise_value(
+    contract: Contract, field_: Field, value: Cell, spellings: dict[str, str] | None = None
+) -> dict[str, str | None]:
+    """One cell → the raw column(s) it fills: ``{name: canonical}`` (+ ``name_label`` for grades).
+
+    ``spellings`` is ``spelling_index(contract, field_)`` when the caller has built it already.
+    """
     if field_.type == "integer":
         return {field_.name: normalise_integer(value)}
     if field_.type == "decimal":
@@ -188,11 +209,39 @@ def normalise_value(contract: Contract, field_: Field, value: Cell) -> dict[str,
     if field_.type == "date":
         return {field_.name: normalise_date(value)}
     text = clean_text(value)
-    if field_.type == "enum":
-        return {field_.name: match_code(text, spelling_index(contract, field_))}
-    if field_.type == "grade":
-        return {field_.name: match_code(text, spelling_index(contract, field_)), f"{field_.name}_label": text}
+    if field_.type in ("enum", "grade"):
+        index = spellings if spellings is not None else spelling_index(contract, field_)
+        if field_.type == "enum":
+            return {field_.name: match_code(text, index)}
+        return {field_.name: match_code(text, index), f"{field_.name}_label": text}
     return {field_.name: text}
+
+
+class CellNormaliser:
+    """:func:`normalise_value` for one field, its spelling index built once and cells memoised.
+
+    The result depends only on the cell, so each distinct text (and float, but for decimal fields, where
+    -0.0 and 0.0, one key, give "-0" and "0") is normalised once per sheet; other cells (ints, dates,
+    booleans) are normalised every time. Results are shared: callers copy them and never change them.
+    """
+
+    __slots__ = ("contract", "field", "memo", "memo_floats", "spellings")
+
+    def __init__(self, contract: Contract, field_: Field) -> None:
+        self.contract = contract
+        self.field = field_
+        self.spellings = spelling_index(contract, field_) if field_.type in ("enum", "grade") else None
+        self.memo_floats = field_.type != "decimal"
+        self.memo: dict[Cell, dict[str, str | None]] = {}
+
+    def __call__(self, value: Cell) -> dict[str, str | None]:
+        # Exactly str, None or float: equal values of other types (1.0, 1, True) normalise differently.
+        if type(value) is str or value is None or (self.memo_floats and type(value) is float):  # noqa: E721
+            found = self.memo.get(value)
+            if found is None:
+                found = self.memo[value] = normalise_value(self.contract, self.field, value, self.spellings)
+            return found
+        return normalise_value(self.contract, self.field, value, self.spellings)
 
 
 # ---------------------------------------------------------------- cell text repair
@@ -205,18 +254,63 @@ def repair_matrix(matrix: Sequence[Sequence[Cell]]) -> tuple[list[list[Cell]], C
     encoding found most often is used as a hint for the cells too short or too ambiguous to tell
     alone (VNI «Sôn La»). Returns the repaired cells and how many cells each conversion touched.
     """
-    first_pass = [
-        [repair_text(cell) if isinstance(cell, str) and cell else (cell, None) for cell in row] for row in matrix
-    ]
+    # repair_text is pure: each distinct text of the sheet is repaired once, in order of first appearance.
+    texts = Counter(cell for row in matrix for cell in row if isinstance(cell, str) and cell)
+    if any(type(text) is not str for text in texts):  # noqa: E721 - a str subclass: repaired cell by cell
+        return repair_cells(matrix)
+    unhinted = {text: repair_text(text) for text in texts}
+    found: Counter[LegacyEncoding] = Counter()
+    for text, count in texts.items():  # the cells of each encoding, first encountered in the same order
+        legacy = unhinted[text][1]
+        if legacy is not None:
+            found[legacy] += count
+    if not found:
+        # No legacy text anywhere (the usual case): only the cells NFC changed are counted.
+        conversions: Counter[str] = Counter()
+        changed = sum(count for text, count in texts.items() if unhinted[text][0] != text)
+        if changed:
+            conversions["NFC"] = changed
+        repaired = {text: result[0] for text, result in unhinted.items() if result[0] is not text}
+        if not repaired:
+            return [list(row) for row in matrix], conversions
+        rows = [[repaired.get(cell, cell) if type(cell) is str else cell for cell in row] for row in matrix]  # noqa: E721
+        return rows, conversions
+    return repair_cells(matrix, unhinted)
+
+
+def repair_cells(
+    matrix: Sequence[Sequence[Cell]], unhinted: dict[str, tuple[str, LegacyEncoding | None]] | None = None
+) -> tuple[list[list[Cell]], Counter[str]]:
+    """:func:`repair_matrix` cell by cell (``unhinted``: repair_text of the texts, when known)."""
+    first_memo = unhinted if unhinted is not None else {}
+
+    def repair(cell: Cell) -> tuple[Cell, LegacyEncoding | None]:
+        if not (isinstance(cell, str) and cell):
+            return cell, None
+        if type(cell) is not str:  # noqa: E721 - a str subclass is repaired as it comes, not memoised
+            return repair_text(cell)
+        repaired = first_memo.get(cell)
+        if repaired is None:
+            repaired = first_memo[cell] = repair_text(cell)
+        return repaired
+
+    first_pass = [[repair(cell) for cell in row] for row in matrix]
     found = Counter(legacy for row in first_pass for _, legacy in row if legacy is not None)
     hint = found.most_common(1)[0][0] if found else None
     conversions: Counter[str] = Counter()
+    hinted: dict[str, tuple[str, LegacyEncoding | None]] = {}
     repaired_rows: list[list[Cell]] = []
     for raw_row, repaired_row in zip(matrix, first_pass, strict=True):
         cells: list[Cell] = []
         for raw, (text, legacy) in zip(raw_row, repaired_row, strict=True):
             if hint is not None and legacy is None and isinstance(raw, str) and raw:
-                text, legacy = repair_text(raw, hint=hint)
+                if type(raw) is str:  # noqa: E721 - see above
+                    again = hinted.get(raw)
+                    if again is None:
+                        again = hinted[raw] = repair_text(raw, hint=hint)
+                    text, legacy = again
+                else:
+                    text, legacy = repair_text(raw, hint=hint)
             if legacy is not None:
                 conversions[legacy] += 1
             elif isinstance(raw, str) and text != raw:
@@ -244,7 +338,7 @@ def header_index(sheet: Sheet) -> dict[str, Field]:
 
 
 def match_field(sheet: Sheet, header: Cell, index: dict[str, Field] | None = None) -> Field | None:
-    folded = fold(clean_text(header) or "")
+    folded = fold(clean_cell(header) or "")
     if not folded:
         return None
     return (index if index is not None else header_index(sheet)).get(folded)
@@ -265,8 +359,8 @@ def header_labels(matrix: Sequence[Sequence[Cell]], row_index: int) -> list[list
     cell holds the text) above "Tổng số | Chính thức | Dự bị", and single headers merged down over both
     rows. Each column gets, most specific first: group + own label, own label, label of the row above.
     """
-    own = [clean_text(cell) for cell in matrix[row_index]]
-    above = [clean_text(cell) for cell in matrix[row_index - 1]] if row_index > 0 else []
+    own = [clean_cell(cell) for cell in matrix[row_index]]
+    above = [clean_cell(cell) for cell in matrix[row_index - 1]] if row_index > 0 else []
     width = max(len(own), len(above))
     own += [None] * (width - len(own))
     above += [None] * (width - len(above))
@@ -314,12 +408,17 @@ def find_header(
     return best
 
 
+def first_text(row: Sequence[Cell]) -> str | None:
+    """The row's first non-empty cell as text; None for a blank row."""
+    return next((text for text in map(clean_cell, row) if text is not None), None)
+
+
 def is_blank(row: Sequence[Cell]) -> bool:
-    return all(clean_text(cell) is None for cell in row)
+    return first_text(row) is None
 
 
 def is_totals_row(row: Sequence[Cell]) -> bool:
-    first = next((clean_text(cell) for cell in row if clean_text(cell) is not None), None)
+    first = first_text(row)
     return first is not None and fold(first) in TOTALS_ROW_LABELS
 
 
@@ -338,20 +437,21 @@ def read_table(contract: Contract, sheet: Sheet, source_name: str, matrix: Seque
         if position not in mapped and candidates:
             parsed.notes.append(f"bỏ qua cột không có trong mẫu: «{candidates[0]}»")
     own_header = matrix[header_row]
-    if any(label != clean_text(own_header[p] if p < len(own_header) else None) for p, (_, label) in mapped.items()):
+    if any(label != clean_cell(own_header[p] if p < len(own_header) else None) for p, (_, label) in mapped.items()):
         parsed.notes.append(f"tiêu đề cột hai dòng (dòng {header_row} và {header_row + 1})")
+    normalisers = [(positions.get(field_.name), CellNormaliser(contract, field_)) for field_ in sheet.fields]
     for row_number in range(header_row + 1, len(matrix)):
         row = matrix[row_number]
-        if is_blank(row):
+        first = first_text(row)
+        if first is None:  # a blank row
             continue
-        if is_totals_row(row):
+        if fold(first) in TOTALS_ROW_LABELS:  # is_totals_row
             parsed.notes.append(f"bỏ dòng tổng cộng ở dòng {row_number + 1}")
             continue
         values: dict[str, str | None] = {}
-        for field_ in sheet.fields:
-            column = positions.get(field_.name)
-            cell = row[column] if column is not None and column < len(row) else None
-            values.update(normalise_value(contract, field_, cell))
+        width = len(row)
+        for column, normalise in normalisers:
+            values.update(normalise(row[column] if column is not None and column < width else None))
         parsed.rows.append(ParsedRow(row_number + 1, values))
     return parsed
 
@@ -361,21 +461,21 @@ def read_key_value(contract: Contract, sheet: Sheet, source_name: str, matrix: S
     index = header_index(sheet)
     ignored_headers = {fold("Chỉ tiêu"), fold("Giá trị")}
     for row_number, row in enumerate(matrix):
-        cells = [cell for cell in row if clean_text(cell) is not None]
+        cells = [cell for cell in row if clean_cell(cell) is not None]
         if not cells:
             continue
         field_ = match_field(sheet, cells[0], index)
         if field_ is None:
-            if fold(clean_text(cells[0]) or "") not in ignored_headers:
-                parsed.notes.append(f"bỏ qua dòng {row_number + 1}: «{clean_text(cells[0])}» không có trong mẫu")
+            if fold(clean_cell(cells[0]) or "") not in ignored_headers:
+                parsed.notes.append(f"bỏ qua dòng {row_number + 1}: «{clean_cell(cells[0])}» không có trong mẫu")
             continue
         if field_.name in parsed.columns:
             parsed.notes.append(f"dòng {row_number + 1}: «{field_.header}» lặp lại, bỏ qua")
             continue
-        parsed.columns[field_.name] = clean_text(cells[0]) or ""
+        parsed.columns[field_.name] = clean_cell(cells[0]) or ""
         value = normalise_value(contract, field_, cells[1] if len(cells) > 1 else None)[field_.name]
         parsed.rows.append(
-            ParsedRow(row_number + 1, {"header_as_written": clean_text(cells[0]), "field": field_.name, "value": value})
+            ParsedRow(row_number + 1, {"header_as_written": clean_cell(cells[0]), "field": field_.name, "value": value})
         )
     return parsed
 
@@ -440,6 +540,80 @@ def ooxml_sheet_paths(archive: zipfile.ZipFile) -> dict[str, str]:
     return paths
 
 
+# The same chunks ElementTree.iterparse reads, so that a damaged member fails at the same point.
+XML_CHUNK = 16 * 1024
+# What may follow a prefixed element name "x:f" in well-formed XML: white space, "/" or ">".
+NAME_ENDS = frozenset(b" \t\n\r/>")
+XML_DECLARED_ENCODING = re.compile(rb"^(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']")
+# Encodings in which the bytes of "<", ":", "f", "/", ">" and white space are their ASCII bytes.
+ASCII_COMPATIBLE = frozenset({b"utf-8", b"us-ascii", b"iso-8859-1"})
+DOCTYPE = b"<!DOCTYPE"
+
+
+def sheet_formulas(sheet_name: str, handle: Iterable[tuple[str, Any]]) -> list[tuple[str, str]]:
+    """(sheet, cell) of every formula without a computed value among ``iterparse`` events of one sheet part."""
+    found: list[tuple[str, str]] = []
+    for _, element in handle:
+        if element.tag == f"{SPREADSHEET_ML}c":
+            formula = element.find(f"{SPREADSHEET_ML}f")
+            value = element.find(f"{SPREADSHEET_ML}v")
+            if formula is not None and (value is None or value.text is None):
+                found.append((sheet_name, element.get("r", "?")))
+            element.clear()
+    return found
+
+
+def formula_free(archive: zipfile.ZipFile, part: str) -> bool:
+    """True when the part is well-formed XML with no f element: nothing for :func:`sheet_formulas` to find.
+
+    Checked with expat alone (no element objects), fed the same chunks as ``iterparse`` with the same
+    namespace processing, so a malformed part raises the same ``ParseError`` at the same point. False
+    (let ``iterparse`` decide) whenever the cheap check cannot answer for certain: an f element may be
+    there, a DOCTYPE (entities, which ElementTree resolves its own way), or an encoding whose bytes
+    are not ASCII's.
+    """
+    parser = expat.ParserCreate(namespace_separator="}")
+    chunks: list[bytes] = []
+    with archive.open(part) as handle:
+        while data := handle.read(XML_CHUNK):
+            if not chunks:
+                declared = XML_DECLARED_ENCODING.match(data)
+                if b"\x00" in data or data.startswith((b"\xfe\xff", b"\xff\xfe")):
+                    return False
+                if declared is not None and declared.group(1).lower() not in ASCII_COMPATIBLE:
+                    return False
+            if DOCTYPE in (chunks[-1][-len(DOCTYPE) :] if chunks else b"") + data:
+                return False
+            chunks.append(data)
+            feed_expat(parser, data, final=False)
+    feed_expat(parser, b"", final=True)
+    return not may_hold_f_element(b"".join(chunks))
+
+
+def may_hold_f_element(document: bytes) -> bool:
+    """Whether an element named f may start in ``document``, whatever its prefix (a superset of
+    SpreadsheetML's <f> formula element): "<f", or ":f" followed by what may end a name."""
+    if b"<f" in document:
+        return True
+    at = document.find(b":f")
+    while at >= 0:
+        if at + 2 >= len(document) or document[at + 2] in NAME_ENDS:
+            return True
+        at = document.find(b":f", at + 2)
+    return False
+
+
+def feed_expat(parser: Any, data: bytes, *, final: bool) -> None:
+    """Parse with expat, raising what ElementTree raises: ``ParseError`` with expat's message."""
+    try:
+        parser.Parse(data, final)
+    except expat.ExpatError as error:
+        failure = ParseError(str(error))
+        failure.code = error.code
+        failure.position = (error.lineno, error.offset)
+        raise failure from None
+
+
 def uncached_formulas(path: Path) -> list[tuple[str, str]]:
     """(sheet, cell) of every formula saved without its computed value (files written by some tools)."""
     from xml.etree import ElementTree
@@ -449,14 +623,10 @@ def uncached_formulas(path: Path) -> list[tuple[str, str]]:
         for sheet_name, part in ooxml_sheet_paths(archive).items():
             if part not in archive.namelist():
                 continue
+            if formula_free(archive, part):
+                continue
             with archive.open(part) as handle:
-                for _, element in ElementTree.iterparse(handle):
-                    if element.tag == f"{SPREADSHEET_ML}c":
-                        formula = element.find(f"{SPREADSHEET_ML}f")
-                        value = element.find(f"{SPREADSHEET_ML}v")
-                        if formula is not None and (value is None or value.text is None):
-                            found.append((sheet_name, element.get("r", "?")))
-                        element.clear()
+                found += sheet_formulas(sheet_name, ElementTree.iterparse(handle))
     return found
 
 
