@@ -88,10 +88,7 @@ def publish_snapshot(settings: Settings, run_id: str, docs: bool = True, now: da
     building.mkdir()
     try:
         with warehouse_lock(settings.warehouse, f"publish run_id {run_id}", settings.lock_wait_seconds):
-            if docs:
-                from pipeline.dbt_docs import dbt_docs
-
-                dbt_docs(settings.warehouse, settings.work_dir, building / DOCS_DIR)
+            docs_key = write_docs(settings, building / DOCS_DIR) if docs else None
             marts = copy_marts(settings.warehouse, building / SNAPSHOT_FILE)
         export_parquet(building / SNAPSHOT_FILE, building / PARQUET_DIR, marts)
         if docs:
@@ -101,6 +98,7 @@ def publish_snapshot(settings: Settings, run_id: str, docs: bool = True, now: da
             "version": name,
             "published_at": (now or datetime.now(UTC)).isoformat(),
             "marts": [asdict(mart) for mart in marts],
+            "docs_key": docs_key,
         }
         (building / MANIFEST_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
         _make_read_only(building)
@@ -115,6 +113,37 @@ def publish_snapshot(settings: Settings, run_id: str, docs: bool = True, now: da
     prune_versions(settings.publish, keep)
     log.info("published %s: %s", snapshot, ", ".join(f"{m.name} ({m.rows})" for m in marts))
     return snapshot
+
+
+def write_docs(settings: Settings, out_dir: Path) -> str:
+    """The snapshot's dbt docs: those of the current snapshot when nothing they depend on has changed (the dbt
+    project, the warehouse's relations and columns: ``pipeline.dbt_state.docs_fingerprint``), else ``dbt docs
+    generate``. Returns the fingerprint, recorded in ``snapshot.json``. Called under chibo's warehouse lock."""
+    from pipeline.dbt_docs import DOCS_FILES, dbt_docs
+    from pipeline.dbt_state import docs_fingerprint
+    from warehouse.raw import connect
+
+    published = list(DOCS_FILES.values())
+    with connect(settings.warehouse, read_only=True, holder="publish: docs fingerprint") as connection:
+        key = docs_fingerprint(connection)
+    current = current_snapshot(settings.publish)
+    if current is not None and _docs_key(current) == key and all((current / DOCS_DIR / f).is_file() for f in published):
+        out_dir.mkdir(parents=True)
+        for name in published:
+            shutil.copyfile(current / DOCS_DIR / name, out_dir / name)
+        log.info("dbt docs unchanged since %s (same project and relations): copied", current.name)
+        return key
+    dbt_docs(settings.warehouse, settings.work_dir, out_dir)
+    return key
+
+
+def _docs_key(snapshot: Path) -> str | None:
+    try:
+        manifest = json.loads((snapshot / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    key = manifest.get("docs_key") if isinstance(manifest, dict) else None
+    return key if isinstance(key, str) else None
 
 
 def version_name(run_id: str, now: datetime | None = None) -> str:

@@ -240,3 +240,31 @@ def test_a_failed_publish_leaves_the_current_snapshot_in_place(publishing: Setti
         publish_snapshot(publishing, "n2", docs=False)
     assert current_snapshot(publishing.publish) == first.resolve()
     assert [p.name for p in (publishing.publish / "versions").iterdir()] == [first.name]  # no half-written one
+
+
+def test_unchanged_docs_are_copied_and_a_changed_warehouse_regenerates_them(
+    published: tuple[Settings, Path], tmp_path: Path
+):
+    """dbt docs depend on the project and the warehouse's relations, never on rows: a night that changed neither
+    copies the current snapshot's docs (dbt's start-up saved), a night that changed a relation generates them."""
+    settings = replace(published[0], publish=tmp_path / "publish")
+    first = publish_snapshot(settings, "n1")
+    second = publish_snapshot(settings, "n2")
+    catalog = "docs/catalog.json"
+    assert (second / catalog).read_bytes() == (first / catalog).read_bytes()  # copied, same generated_at
+    assert (
+        json.loads((second / "snapshot.json").read_text())["docs_key"]
+        == json.loads((first / "snapshot.json").read_text())["docs_key"]
+    )
+
+    with connect(settings.warehouse) as connection:
+        connection.execute("create table raw.docs_probe (probe integer)")
+    try:
+        third = publish_snapshot(settings, "n3")
+    finally:
+        with connect(settings.warehouse) as connection:
+            connection.execute("drop table raw.docs_probe")
+    regenerated = json.loads((third / catalog).read_text(encoding="utf-8"))
+    assert (
+        regenerated["metadata"]["generated_at"] != json.loads((first / catalog).read_text())["metadata"]["generated_at"]
+    )

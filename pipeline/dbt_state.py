@@ -1,0 +1,104 @@
+"""What dbt's outputs depend on, as fingerprints: a night skips what would come out the same.
+
+dbt's start-up and parse cost seconds in every process, whatever the data. Two of its outputs depend on the
+project and on the warehouse's shape, never on the rows:
+
+- the views validation reads (``pipeline.nightly.build_views``): their SQL is compiled from the project, from the
+  reference tables exported from the contract (``raw.ref_*``, read by macros at run time) and from dbt's variables;
+- the published dbt docs (``pipeline.publish``): the manifest comes from the project, the catalog from the columns
+  of the warehouse's relations (dbt-duckdb records no table statistics).
+
+So each is rebuilt when its fingerprint changes and reused otherwise. A fingerprint reads the files and the
+warehouse's own definitions (the SQL DuckDB holds for each view, every relation's columns), so a warehouse
+restored from a backup or views dropped by hand are noticed: the fingerprint then differs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+
+import duckdb
+
+from pipeline.dbt_runner import DBT_PROJECT_DIR
+
+PROJECT_FOLDERS = ("models", "macros", "tests")
+PROJECT_FILES = ("dbt_project.yml", "profiles.yml")
+VIEW_SCHEMAS = ("staging", "intermediate")
+
+
+def _digest(parts: Iterable[bytes]) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def project_files(project: Path = DBT_PROJECT_DIR) -> list[Path]:
+    files = [project / name for name in PROJECT_FILES if (project / name).is_file()]
+    for folder in PROJECT_FOLDERS:
+        files += sorted(path for path in (project / folder).rglob("*") if path.is_file())
+    return files
+
+
+def project_fingerprint(project: Path = DBT_PROJECT_DIR) -> str:
+    """The dbt project's sources: every model, macro, test and setting, by path and content."""
+    return _digest(
+        part
+        for path in project_files(project)
+        for part in (path.relative_to(project).as_posix().encode(), path.read_bytes())
+    )
+
+
+def _rows(connection: duckdb.DuckDBPyConnection, sql: str) -> list[bytes]:
+    return [repr(row).encode() for row in connection.execute(sql).fetchall()]
+
+
+def views_fingerprint(connection: duckdb.DuckDBPyConnection, project: Path = DBT_PROJECT_DIR) -> str:
+    """What the views validation reads depend on: the project, the reference tables the macros read, and the SQL
+    of the views the warehouse holds now (so that views dropped or restored from elsewhere are rebuilt)."""
+    references = [
+        name
+        for (name,) in connection.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw' AND starts_with(table_name, 'ref_') "
+            "ORDER BY table_name"
+        ).fetchall()
+    ]
+    parts = [project_fingerprint(project).encode()]
+    for name in references:
+        parts += [name.encode(), *_rows(connection, f"SELECT * FROM raw.{name} ORDER BY ALL")]
+    schemas = ", ".join(f"'{schema}'" for schema in VIEW_SCHEMAS)
+    parts += _rows(
+        connection,
+        f"SELECT schema_name, view_name, sql FROM duckdb_views() WHERE schema_name IN ({schemas}) ORDER BY ALL",
+    )
+    return _digest(parts)
+
+
+def docs_fingerprint(connection: duckdb.DuckDBPyConnection, project: Path = DBT_PROJECT_DIR) -> str:
+    """What dbt's docs depend on: the project and the columns of every relation in the warehouse."""
+    parts = [project_fingerprint(project).encode()]
+    parts += _rows(
+        connection,
+        "SELECT table_schema, table_name, table_type FROM information_schema.tables ORDER BY ALL",
+    )
+    parts += _rows(
+        connection,
+        "SELECT table_schema, table_name, column_name, ordinal_position, data_type FROM information_schema.columns "
+        "ORDER BY ALL",
+    )
+    return _digest(parts)
+
+
+def recorded(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8").strip() if path.is_file() else None
+
+
+def record(path: Path, fingerprint: str) -> None:
+    """Write a fingerprint through a temporary file and a rename (a half-written one is never read)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(fingerprint + "\n", encoding="utf-8")
+    temporary.replace(path)
