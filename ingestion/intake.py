@@ -19,6 +19,7 @@ import json
 import logging
 import multiprocessing
 import os
+import pickle
 import shutil
 import time
 import traceback
@@ -50,6 +51,7 @@ INTAKE_FAILED_MESSAGE = "Hệ thống gặp lỗi khi tiếp nhận tệp; bộ 
 COPY_FAILED_MESSAGE = "Chưa lưu được bản sao của tệp (lỗi lưu trữ của hệ thống); tệp sẽ được tiếp nhận ở lần sau."
 COPY_BLOCK = 1 << 20
 BATCH_FILES = 256  # files read ahead by the workers, and registered in one transaction
+STAGED_FOLDER = "staged"  # in the work folder: readings made ahead by ``stage_reads``, one file per hash
 PARALLEL_MINIMUM = 16  # below this many new files, reading in the intake process is quicker than starting workers
 
 
@@ -520,6 +522,39 @@ def worker_reads(paths: list[Path], contract: Contract, limits: Limits) -> Itera
             yield path, None
 
 
+def stage_reads(paths: list[Path], staged: Path, contract: Contract | None = None, limits: Limits | None = None) -> int:
+    """Read files ahead of intake, anywhere the inbox and ``staged`` are shared (a Celery worker of another
+    machine): each answer is kept in ``staged`` under the file's hash and name (``staged_path``), written through a
+    temporary name. Intake (the one writer) then registers the staged answer instead of reading the file again, and
+    removes it. Never touches the warehouse. Returns how many answers were staged."""
+    _start_worker(contract or load_contract(), limits or Limits())
+    staged.mkdir(parents=True, exist_ok=True)
+    for path in paths:
+        target = staged_path(staged, path, fingerprint(path))
+        temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+        temporary.write_bytes(pickle.dumps(_read_in_worker(path), protocol=pickle.HIGHEST_PROTOCOL))
+        temporary.replace(target)
+    return len(paths)
+
+
+def staged_path(staged: Path, path: Path, sha256: str) -> Path:
+    """Where a file's reading is staged: by its hash and its name (a reading names the file it read)."""
+    return staged / f"{sha256}.{hashlib.sha256(os.fsencode(path.name)).hexdigest()[:16]}.pickle"
+
+
+def staged_read(staged: Path | None, path: Path, sha256: str) -> tuple[bool, WorkerRead]:
+    """The answer ``stage_reads`` kept for this file (name and content), if any (``(False, None)`` otherwise)."""
+    target = None if staged is None else staged_path(staged, path, sha256)
+    if target is None or not target.is_file():
+        return False, None
+    try:
+        answer: WorkerRead = pickle.loads(target.read_bytes())
+    except Exception:  # noqa: BLE001 - a damaged staged answer: the file is read again
+        log.warning("ignoring the staged reading %s: it cannot be loaded", target)
+        return False, None
+    return True, answer
+
+
 def _read_window(window: list[Path]) -> list[WorkerRead]:
     return [_read_in_worker(path) for path in window]
 
@@ -628,15 +663,20 @@ def settled(paths: list[Path], probe_seconds: float) -> tuple[list[Path], list[P
 
 
 def ingest_inbox(
-    connection: duckdb.DuckDBPyConnection, settings: IntakeSettings, run_id: str, contract: Contract | None = None
+    connection: duckdb.DuckDBPyConnection,
+    settings: IntakeSettings,
+    run_id: str,
+    contract: Contract | None = None,
+    staged: Path | None = None,
 ) -> list[IntakeResult]:
     """Take in every settled submission of the inbox; one file's failure never stops the others.
 
-    Files already registered are recognised by their hash against one read of the registry; the new ones are read
-    by a pool of processes (``worker_reads``) and registered in batches of :data:`BATCH_FILES`, one transaction
-    each. A file whose intake raises is registered as ``intake_failed`` (status ``failed``); if that fails too, or if
-    the file's archive or quarantine copy cannot be made (a full disk: nothing is registered, the file stays in the
-    inbox), ``IntakeError`` is raised after the other files are taken in."""
+    Files already registered are recognised by their hash against one read of the registry. The new ones are read
+    by a pool of processes (``worker_reads``), or were read ahead into ``staged`` (``stage_reads``), and are
+    registered in batches of :data:`BATCH_FILES`, one transaction each. A file whose intake raises is registered
+    as ``intake_failed`` (status ``failed``); if that fails too, or if the file's archive or quarantine copy cannot
+    be made (a full disk: nothing is registered, the file stays in the inbox), ``IntakeError`` is raised after the
+    other files are taken in."""
     contract = contract or load_contract()
     ensure_schema(connection, contract)
     for folder in (settings.archive, settings.quarantine):
@@ -674,6 +714,8 @@ def ingest_inbox(
             sha256 = fingerprint(path)
             if sha256[:16] in known:
                 results.append(IntakeResult(path.name, sha256[:16], "duplicate", "đã nhận trước đây"))
+                if staged is not None:  # read ahead, but already registered: its reading is not needed
+                    staged_path(staged, path, sha256).unlink(missing_ok=True)
             elif path.is_symlink():
                 known.add(sha256[:16])
                 results.append(refuse(connection, path, sha256, settings, run_id, link_refusal(path)))
@@ -683,11 +725,14 @@ def ingest_inbox(
         except Exception as error:  # noqa: BLE001 - a bug on one file must not lose the night
             failed(path, error)
 
-    hashes = dict(to_read)
+    ahead = {path: staged_read(staged, path, sha256) for path, sha256 in to_read}
+    unstaged = worker_reads([path for path, _ in to_read if not ahead[path][0]], contract, settings.limits)
     versions = Versions(connection)
     batch: list[Loaded] = []
-    for path, answer in worker_reads([path for path, _ in to_read], contract, settings.limits):
-        sha256 = hashes[path]
+    for path, sha256 in to_read:
+        was_staged, answer = ahead[path]
+        if not was_staged:
+            _, answer = next(unstaged)
         try:
             report = read_report(path, contract, settings.limits) if answer is None else answer
             if isinstance(report, tuple):
@@ -704,6 +749,9 @@ def ingest_inbox(
             register(batch)
             batch = []
     register(batch)
+    for path, sha256 in to_read:
+        if ahead[path][0] and staged is not None:
+            staged_path(staged, path, sha256).unlink(missing_ok=True)
     if unregistered:
         names = "; ".join(f"{name} ({error})" for name, error in unregistered)
         raise IntakeError(

@@ -6,6 +6,7 @@ worker processes."""
 from __future__ import annotations
 
 import copy
+import multiprocessing
 import shutil
 from pathlib import Path
 
@@ -163,3 +164,40 @@ def test_a_batch_that_fails_is_registered_file_by_file(settings: Settings, monke
     assert kinds[refused] == INTAKE_FAILED
     assert sorted(versions.values()) == list(range(1, REPORTS + 1))  # recounted: the refused file took no version
     assert organisations == 42 * (REPORTS - 1 + 1)  # every report but the refused one, the correction included
+
+
+def _stage_elsewhere(paths: list[Path], staged: Path) -> int:
+    return intake.stage_reads(paths, staged)
+
+
+def test_readings_staged_by_another_process_are_registered_without_reading_again(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The scale-out path in the small: another interpreter (as a Celery worker would) reads half of the night's
+    files into a shared folder; intake, the one writer, registers those readings and reads only the rest."""
+    serial = second_deployment(tmp_path / "serial", monkeypatch)
+    write_night(settings.inbox)
+    for written in settings.inbox.iterdir():
+        shutil.copy2(written, serial.inbox / written.name)
+    staged = tmp_path / "staged"
+    ahead = sorted(settings.inbox.iterdir())[::2]
+    with multiprocessing.get_context("spawn").Pool(1) as other_interpreter:
+        assert other_interpreter.apply(_stage_elsewhere, (ahead, staged)) == len(ahead)
+    real_read_report = intake.read_report
+    read_here: list[str] = []
+
+    def read_report(path: Path, *args, **kwargs):
+        read_here.append(path.name)
+        return real_read_report(path, *args, **kwargs)
+
+    monkeypatch.setattr(intake, "read_report", read_report)
+    monkeypatch.setenv("CHIBO_PARSE_WORKERS", "1")
+    with connect(settings.warehouse) as connection:
+        staged_results = ingest_inbox(connection, settings, "night-1", staged=staged)
+    read_by_intake = set(read_here)
+    serial_results = ingest_with(serial, 1, monkeypatch)
+
+    assert read_by_intake == {path.name for path in settings.inbox.iterdir()} - {path.name for path in ahead} - {COPY}
+    assert by_file(staged_results) == by_file(serial_results)
+    assert raw_tables(settings.warehouse) == raw_tables(serial.warehouse)
+    assert not list(staged.glob("*.pickle"))  # registered, then removed
