@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 import pandas as pd
 
@@ -154,9 +155,10 @@ def party_rule_checks(contract: Contract, organisations: pd.DataFrame, years: Ma
     ]
     htxsnv = as_number(frame["members_htxsnv"])
     caps = [r.htxsnv_cap if r else None for r in frame["_rule"]]
-    denominators = [
-        as_number_value(frame.at[index, cap.denominator]) if cap else float("nan")
-        for cap, index in zip(caps, frame.index, strict=True)
+    # each denominator column read as a number once (as_number row by row gives the same numbers)
+    numbers = {column: as_number(frame[column]).tolist() for column in {cap.denominator for cap in caps if cap}}
+    denominators: list[Any] = [
+        numbers[cap.denominator][position] if cap else float("nan") for position, cap in enumerate(caps)
     ]
     frame["htxsnv_cap_percent"] = [round(cap.ratio * 100) if cap else None for cap in caps]
     frame["htxsnv_within_cap"] = [

@@ -183,41 +183,69 @@ HISTORY_COLUMNS = [
 ]
 
 
-def committees_total(
-    connection: duckdb.DuckDBPyConnection, province_code: str, year: int
-) -> tuple[int, dict[str, float | None]]:
-    """How many committees of the province count for the year, and their figures added up."""
-    sums = ", ".join(f"sum({name})" for name in RECONCILED)
-    committees, *totals = connection.execute(
-        f"SELECT count(*), {sums} FROM {views.COMMITTEE_YEAR_TOTALS} WHERE province_code = ? AND report_year = ?",
-        [province_code, year],
-    ).fetchone() or (0,)
-    added_up = {name: None if value is None else float(value) for name, value in zip(RECONCILED, totals, strict=True)}
-    return int(committees), added_up
+def committees_totals(
+    connection: duckdb.DuckDBPyConnection, wanted: Collection[tuple[str, int]]
+) -> dict[tuple[str, int], tuple[int, dict[str, float | None]]]:
+    """For each (province code, year): how many committees of the province count for the year, and their figures
+    added up; a pair with no committee is left out. One query for all the pairs."""
+    if not wanted:
+        return {}
+    sums = ", ".join(f"sum(t.{name})" for name in RECONCILED)
+    codes, years = zip(*sorted(wanted), strict=True)
+    rows = connection.execute(
+        f"SELECT t.province_code, t.report_year, count(*), {sums} FROM {views.COMMITTEE_YEAR_TOTALS} t "
+        "JOIN (SELECT unnest(?) AS province_code, unnest(?) AS report_year) w "
+        "ON t.province_code = w.province_code AND t.report_year = w.report_year "
+        "GROUP BY t.province_code, t.report_year",
+        [list(codes), list(years)],
+    ).fetchall()
+    return {
+        (str(code), int(year)): (
+            int(committees),
+            {name: None if value is None else float(value) for name, value in zip(RECONCILED, totals, strict=True)},
+        )
+        for code, year, committees, *totals in rows
+    }
+
+
+def first_rows(summary: pd.DataFrame | None, fields: Collection[str]) -> dict[tuple[str, str], int]:
+    """The first tong_hop row of each (submission, field) among ``fields``, as the sheet was loaded."""
+    if summary is None or summary.empty:
+        return {}
+    picked = summary[summary["field"].isin(list(fields))].drop_duplicates(["submission_id", "field"])
+    return {
+        (str(s), str(f)): int(r)
+        for s, f, r in zip(picked["submission_id"], picked["field"], picked["sheet_row"], strict=True)
+    }
 
 
 def reconciliation_frame(
     connection: duckdb.DuckDBPyConnection, currents: list[Current], tables: Mapping[str, pd.DataFrame]
 ) -> pd.DataFrame:
     """A province's own aggregate report against the accepted reports of its committees, figure by figure."""
+    wanted = {
+        (code, current.report_year): current
+        for current in currents
+        if (code := province_code_of(current.committee_key)) is not None and current.report_year is not None
+    }
+    totals_of = committees_totals(connection, list(wanted))
+    summary_rows = first_rows(tables["tong_hop"], RECONCILED) if totals_of else {}  # every sheet is loaded
     rows: list[dict[str, object]] = []
     for current in currents:
         code = province_code_of(current.committee_key)
         if code is None or current.report_year is None:
             continue
-        committees, totals = committees_total(connection, code, current.report_year)
+        committees, totals = totals_of.get((code, current.report_year), (0, {}))
         if committees == 0:
             continue
-        summary = tables["tong_hop"]  # every contract sheet is loaded, if only with no row
         for metric in RECONCILED:
             declared = current.figures.get(metric)
             if declared is None:
                 continue
-            sheet_rows = summary[(summary["submission_id"] == current.submission_id) & (summary["field"] == metric)]
             rows.append(
                 {
                     "submission_id": current.submission_id,
-                    "sheet_row": int(sheet_rows["sheet_row"].iloc[0]) if len(sheet_rows) else None,
+                    "sheet_row": summary_rows.get((current.submission_id, metric)),
                     "field": metric,
                     "committees": committees,
                     "province_matches__declared": declared,
@@ -236,18 +264,18 @@ def reconciliation_frame(
 
 
 def history_frame(currents: list[Current], history: History) -> pd.DataFrame:
-    return pd.DataFrame([history_row(c, history) for c in currents], columns=HISTORY_COLUMNS).astype(
+    by_committee: dict[str, History] = {}  # each report looks at its own committee's years only
+    for (key, year), figures in history.items():
+        by_committee.setdefault(key, {})[(key, year)] = figures
+    rows = [history_row(c, by_committee.get(c.committee_key, {}) if c.committee_key else {}) for c in currents]
+    return pd.DataFrame(rows, columns=HISTORY_COLUMNS).astype(
         {"villages_not_fewer": "object", **{f"{m}_typical": "object" for m in OUTLIER_METRICS}}
     )
 
 
-def summary_row_of(tables: Mapping[str, pd.DataFrame], submission_id: str) -> int | None:
-    """The tong_hop row of members_total, where a history finding points."""
-    summary = tables.get("tong_hop")
-    if summary is None or summary.empty:
-        return None
-    rows = summary[(summary["submission_id"] == submission_id) & (summary["field"] == "members_total")]["sheet_row"]
-    return int(rows.iloc[0]) if len(rows) else None
+def summary_rows_of(tables: Mapping[str, pd.DataFrame]) -> dict[str, int]:
+    """The tong_hop row of members_total of each submission, where a history finding points."""
+    return {s: row for (s, _), row in first_rows(tables.get("tong_hop"), ["members_total"]).items()}
 
 
 def summary_detail_frame(
@@ -289,8 +317,9 @@ def warehouse_frames(
     committee's history, the province's committees."""
     views.require_views(connection)
     figures = submission_figures(connection, list(keys_and_years))
+    summary_rows = summary_rows_of(tables)
     currents = [
-        Current(submission_id, key, year, figures.get(submission_id, {}), summary_row_of(tables, submission_id))
+        Current(submission_id, key, year, figures.get(submission_id, {}), summary_rows.get(submission_id))
         for submission_id, (key, year) in keys_and_years.items()
     ]
     keys = sorted({key for key, _ in keys_and_years.values() if key})

@@ -1,9 +1,10 @@
 """Run the suites with Great Expectations and turn failures into attributed, readable findings.
 
-One GX context per night validates every frame of the whole batch (all pending submissions at
-once); each unexpected row is traced back to its submission, sheet and row through ``row_key``.
+One GX context per night declares each frame's suite once and runs it on the night's frames, part by part
+(``NightValidation``: a part is some of the pending submissions, so that memory stays bounded on a large
+night); each unexpected row is traced back to its submission, sheet and row through ``row_key``.
 Validation fails closed: a check that cannot run (its expectation cannot be built, raises, or fails
-without saying which rows) is an *errored* finding for every submission of its frame, which holds
+without saying which rows) is an *errored* finding for every submission of its frame (in that part), which holds
 the report; it is never counted as passed.
 Great Expectations is imported inside the functions: it takes seconds to import.
 """
@@ -92,24 +93,41 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def run_frame(
-    context: Any, source: Any, frame_name: str, frame: pd.DataFrame, frame_rules: list[Rule], run_id: Any
-) -> tuple[Any, dict[str, list[int]], dict[str, str]]:
-    """One frame's suite: the GX result, the failing rows per rule, and the rules that could not run."""
+@dataclass
+class DeclaredSuite:
+    """A frame's suite as declared in the night's context: its validation definition (None when the suite
+    could not be declared), the rules whose expectation could not be built, and why the suite could not be."""
+
+    definition: Any  # None when the suite could not be declared
+    unbuilt: dict[str, str]
+    failure: str | None = None
+
+
+def declare_suite(context: Any, source: Any, frame_name: str, frame_rules: list[Rule]) -> DeclaredSuite:
+    """One frame's suite, its dataframe asset and its validation definition, declared once a night."""
     import great_expectations as gx
 
-    errored: dict[str, str] = {}
+    unbuilt: dict[str, str] = {}
     suite = context.suites.add(gx.ExpectationSuite(name=f"chibo.{frame_name}"))
     for rule in frame_rules:
         try:
             suite.add_expectation(build_expectation(rule))
         except Exception as error:  # noqa: BLE001 - a check that cannot be built is a finding, not a crash
-            errored[rule.rule_id] = f"building the expectation failed: {describe(error)}"
+            unbuilt[rule.rule_id] = f"building the expectation failed: {describe(error)}"
     batch_definition = source.add_dataframe_asset(name=frame_name).add_batch_definition_whole_dataframe("night")
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(name=f"chibo.{frame_name}", data=batch_definition, suite=suite)
     )
-    result = definition.run(
+    return DeclaredSuite(definition, unbuilt)
+
+
+def run_declared(
+    declared: DeclaredSuite, frame: pd.DataFrame, run_id: Any
+) -> tuple[Any, dict[str, list[int]], dict[str, str]]:
+    """Run a declared suite on one frame: the GX result, the failing rows per rule, and the rules that could
+    not run."""
+    errored = dict(declared.unbuilt)
+    result = declared.definition.run(
         batch_parameters={"dataframe": frame},
         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_KEY]},
         run_id=run_id,
@@ -130,44 +148,114 @@ def run_frame(
     return result, failed, errored
 
 
+def run_frame(
+    context: Any, source: Any, frame_name: str, frame: pd.DataFrame, frame_rules: list[Rule], run_id: Any
+) -> tuple[Any, dict[str, list[int]], dict[str, str]]:
+    """One frame's suite: the GX result, the failing rows per rule, and the rules that could not run."""
+    return run_declared(declare_suite(context, source, frame_name, frame_rules), frame, run_id)
+
+
+class NightSuites:
+    """The night's one GX context: each frame's suite is declared once, then run on the night's frames part by
+    part (``run``), a part being some of the night's submissions. Every part runs under its own run identifier
+    (the night's run name, its own run time), so each part's result keeps its own Data Docs page in the night's
+    one site; ``pages`` renders the site once, after the last part."""
+
+    def __init__(self, rules: list[Rule], docs_dir: Path | None = None, run_name: str | None = None) -> None:
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+        from expectations.data_docs import open_context, quiet_context
+
+        self.rules = rules
+        self.docs_dir = docs_dir
+        self.run_name = run_name
+        self.context = open_context(docs_dir) if docs_dir is not None else quiet_context()
+        self.source = self.context.data_sources.add_pandas("chibo_night")
+        self.declared: dict[str, DeclaredSuite] = {}
+        self.results: list[Any] = []  # every part's result of every frame, in the order they ran
+        self.last_run_time: Any = None
+
+    def next_run_id(self) -> Any:
+        """The night's run name with a run time later than the previous part's (a page per part and frame)."""
+        from datetime import timedelta
+
+        from great_expectations.core.run_identifier import RunIdentifier
+
+        from expectations.data_docs import run_identifier
+
+        run_id = run_identifier(self.run_name)
+        if self.last_run_time is not None and run_id.run_time <= self.last_run_time:
+            run_id = RunIdentifier(run_name=run_id.run_name, run_time=self.last_run_time + timedelta(microseconds=1))
+        self.last_run_time = run_id.run_time
+        return run_id
+
+    def declared_suite(self, frame_name: str, frame_rules: list[Rule]) -> DeclaredSuite:
+        if frame_name not in self.declared:
+            try:
+                self.declared[frame_name] = declare_suite(self.context, self.source, frame_name, frame_rules)
+            except Exception as error:  # noqa: BLE001 - the suite cannot be declared: every rule of it errors
+                log.exception("the suite of frame %s could not be declared", frame_name)
+                self.declared[frame_name] = DeclaredSuite(None, {}, f"the suite could not run: {describe(error)}")
+        return self.declared[frame_name]
+
+    def run(self, frames: Mapping[str, pd.DataFrame]) -> tuple[SuiteRun, dict[str, int]]:
+        """Validate one part's frames (keyed by ``with_row_keys``) with their suites; also returns, per frame,
+        the index in ``results`` of its result (whose page ``pages`` gives once the docs are built)."""
+        run_id = self.next_run_id()
+        failed: dict[str, dict[str, list[int]]] = {}
+        errored: dict[str, dict[str, str]] = {}
+        ran: dict[str, int] = {}
+        for frame_name, frame in frames.items():
+            frame_rules = [rule for rule in self.rules if rule.frame == frame_name]
+            if not frame_rules or frame.empty:
+                continue
+            declared = self.declared_suite(frame_name, frame_rules)
+            try:
+                if declared.failure is not None:
+                    raise SuiteNotDeclared(declared.failure)
+                result, frame_failed, frame_errored = run_declared(declared, frame, run_id)
+                ran[frame_name] = len(self.results)
+                self.results.append(result)
+            except SuiteNotDeclared as not_declared:
+                frame_failed, frame_errored = {}, {rule.rule_id: str(not_declared) for rule in frame_rules}
+            except Exception as error:  # noqa: BLE001 - the whole suite could not run: every rule of it errored
+                log.exception("the suite of frame %s could not run", frame_name)
+                why = f"the suite could not run: {describe(error)}"
+                frame_failed, frame_errored = {}, {rule.rule_id: why for rule in frame_rules}
+            if frame_failed:
+                failed[frame_name] = frame_failed
+            if frame_errored:
+                errored[frame_name] = frame_errored
+                for rule_id, why in frame_errored.items():
+                    log.error("rule %s on frame %s could not run: %s", rule_id, frame_name, why)
+            log.info("validated frame %s: %d rows, %d rules", frame_name, len(frame), len(frame_rules))
+        return SuiteRun(failed, {}, errored), ran
+
+    def pages(self) -> list[Path | None]:
+        """Build the night's Data Docs (without ``docs_dir``: none) and return each result's page."""
+        if self.docs_dir is None:
+            return [None] * len(self.results)
+
+        from expectations.data_docs import build_docs, result_page
+
+        build_docs(self.context)
+        return [result_page(self.context, result) for result in self.results]
+
+
+class SuiteNotDeclared(RuntimeError):
+    """The frame's suite could not be declared in the night's context (logged when it was tried)."""
+
+
 def run_suites(
     frames: Mapping[str, pd.DataFrame], rules: list[Rule], docs_dir: Path | None = None, run_name: str | None = None
 ) -> SuiteRun:
     """Validate each frame with its suite in one GX context; with ``docs_dir``, build Data Docs there."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-
-    from expectations.data_docs import build_docs, open_context, quiet_context, result_page, run_identifier
-
-    context = open_context(docs_dir) if docs_dir is not None else quiet_context()
-    run_id = run_identifier(run_name)
-    source = context.data_sources.add_pandas("chibo_night")
-    failed: dict[str, dict[str, list[int]]] = {}
-    errored: dict[str, dict[str, str]] = {}
-    results: dict[str, Any] = {}
-    for frame_name, frame in frames.items():
-        frame_rules = [rule for rule in rules if rule.frame == frame_name]
-        if not frame_rules or frame.empty:
-            continue
-        try:
-            results[frame_name], frame_failed, frame_errored = run_frame(
-                context, source, frame_name, frame, frame_rules, run_id
-            )
-        except Exception as error:  # noqa: BLE001 - the whole suite could not run: every rule of it errored
-            log.exception("the suite of frame %s could not run", frame_name)
-            why = f"the suite could not run: {describe(error)}"
-            frame_failed, frame_errored = {}, {rule.rule_id: why for rule in frame_rules}
-        if frame_failed:
-            failed[frame_name] = frame_failed
-        if frame_errored:
-            errored[frame_name] = frame_errored
-            for rule_id, why in frame_errored.items():
-                log.error("rule %s on frame %s could not run: %s", rule_id, frame_name, why)
-        log.info("validated frame %s: %d rows, %d rules", frame_name, len(frame), len(frame_rules))
-    pages: dict[str, Path] = {}
-    if docs_dir is not None:
-        build_docs(context)
-        pages = {name: page for name, result in results.items() if (page := result_page(context, result))}
-    return SuiteRun(failed, pages, errored)
+    night = NightSuites(rules, docs_dir, run_name)
+    run, ran = night.run(frames)
+    if docs_dir is None:
+        return run
+    pages = night.pages()
+    return replace(run, pages={name: page for name, index in ran.items() if (page := pages[index])})
 
 
 def vietnamese_number(value: Any) -> str:
@@ -256,6 +344,53 @@ def with_row_keys(frames: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]
     return keyed
 
 
+def finding_order(finding: Finding) -> tuple[str, str, int, str]:
+    return (finding.submission_id, finding.sheet, finding.sheet_row or 0, finding.rule_id)
+
+
+class NightValidation:
+    """The night's validation with Great Expectations, part by part: ``validate`` runs the suites on one part's
+    frames (some of the night's submissions, each submission whole in one part) and keeps its findings;
+    ``findings`` builds the night's Data Docs once and returns every finding, ordered by submission, sheet and
+    row, each linked to the page of the suite run that found it."""
+
+    def __init__(self, contract: Contract | None = None, docs_dir: Path | None = None, run_name: str | None = None):
+        self.contract = contract or load_contract()
+        rules = all_rules(self.contract)
+        self.rules_by_id = {rule.rule_id: rule for rule in rules}
+        self.suites = NightSuites(rules, docs_dir, run_name)
+        self.found: list[tuple[Finding, int | None]] = []  # each finding and the result (index) that found it
+
+    def validate(self, frames: Mapping[str, pd.DataFrame]) -> None:
+        keyed = with_row_keys(frames)
+        run, ran = self.suites.run(keyed)
+        found = [
+            (finding_for(self.rules_by_id[rule_id], keyed[frame_name].iloc[key], self.contract), ran.get(frame_name))
+            for frame_name, failures in run.failed.items()
+            for rule_id, keys in failures.items()
+            for key in keys
+        ]
+        found += [
+            (errored_finding(self.rules_by_id[rule_id], submission_id, f"{rule_id} on frame {frame_name}: {why}"), None)
+            for frame_name, errors in run.errored.items()
+            for rule_id, why in errors.items()
+            for submission_id in keyed[frame_name]["submission_id"].dropna().astype(str).unique()
+        ]
+        missing = missing_columns([finding for finding, _ in found])
+        self.found += sorted(
+            ((finding, result) for finding, result in found if not is_echo(finding, missing)),
+            key=lambda pair: finding_order(pair[0]),
+        )
+
+    def findings(self) -> list[Finding]:
+        pages = self.suites.pages()
+        linked = [
+            finding if result is None or (page := pages[result]) is None else replace(finding, docs_url=page.as_uri())
+            for finding, result in self.found
+        ]
+        return sorted(linked, key=finding_order)  # stable: each part was already in this order
+
+
 def validate_frames(
     frames: Mapping[str, pd.DataFrame],
     contract: Contract | None = None,
@@ -264,27 +399,9 @@ def validate_frames(
 ) -> list[Finding]:
     """All findings for the batch, ordered by submission, sheet and row; with ``docs_dir``, each finding
     links to the Data Docs page of the suite that found it."""
-    contract = contract or load_contract()
-    rules = all_rules(contract)
-    rules_by_id = {rule.rule_id: rule for rule in rules}
-    keyed = with_row_keys(frames)
-    run = run_suites(keyed, rules, docs_dir, run_name)
-    findings = [
-        replace(
-            finding_for(rules_by_id[rule_id], keyed[frame_name].iloc[key], contract),
-            docs_url=run.pages[frame_name].as_uri() if frame_name in run.pages else None,
-        )
-        for frame_name, failures in run.failed.items()
-        for rule_id, keys in failures.items()
-        for key in keys
-    ]
-    findings += [
-        errored_finding(rules_by_id[rule_id], submission_id, f"{rule_id} on frame {frame_name}: {why}")
-        for frame_name, errors in run.errored.items()
-        for rule_id, why in errors.items()
-        for submission_id in keyed[frame_name]["submission_id"].dropna().astype(str).unique()
-    ]
-    return sorted(without_echoes(findings), key=lambda f: (f.submission_id, f.sheet, f.sheet_row or 0, f.rule_id))
+    night = NightValidation(contract, docs_dir, run_name)
+    night.validate(frames)
+    return night.findings()
 
 
 def errored_finding(rule: Rule, submission_id: str, detail: str) -> Finding:
@@ -304,11 +421,17 @@ def errored_finding(rule: Rule, submission_id: str, detail: str) -> Finding:
     )
 
 
+def missing_columns(findings: list[Finding]) -> set[tuple[str, str, str | None]]:
+    return {(f.submission_id, f.sheet, f.field) for f in findings if f.rule_id == MISSING_COLUMN_RULE_ID}
+
+
+def is_echo(finding: Finding, missing: set[tuple[str, str, str | None]]) -> bool:
+    """A "value missing" finding on a row of a column that is missing altogether (named once already)."""
+    where = (finding.submission_id, finding.sheet, finding.field)
+    return finding.rule_id.endswith(REQUIRED_SUFFIX) and where in missing
+
+
 def without_echoes(findings: list[Finding]) -> list[Finding]:
     """Drop "value missing" on every row of a column that is missing altogether: it is named once."""
-    missing_columns = {(f.submission_id, f.sheet, f.field) for f in findings if f.rule_id == MISSING_COLUMN_RULE_ID}
-    return [
-        f
-        for f in findings
-        if not (f.rule_id.endswith(REQUIRED_SUFFIX) and (f.submission_id, f.sheet, f.field) in missing_columns)
-    ]
+    missing = missing_columns(findings)
+    return [f for f in findings if not is_echo(f, missing)]

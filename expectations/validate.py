@@ -24,7 +24,7 @@ from expectations.data_docs import night_docs_dir
 from expectations.frames import build_frames
 from expectations.history import warehouse_frames
 from expectations.rules import INTAKE_FAILED_RULE, UNREADABLE_RULE, Rule, all_rules, system_rules
-from expectations.runner import Finding, validate_frames
+from expectations.runner import Finding, NightValidation
 from warehouse import views
 from warehouse.raw import RAW_SCHEMA, insert_rows
 
@@ -142,9 +142,26 @@ def validate_tables(
     the warehouse; ``docs_dir`` makes GX build its Data Docs there."""
     if not submission_ids:
         return []
+    night = NightValidation(contract, docs_dir, run_name)
+    validate_part(night, contract, tables, presence, submission_ids, detailed_ids, resolutions, today, history)
+    return night.findings()
+
+
+def validate_part(
+    night: NightValidation,
+    contract: Contract,
+    tables: Mapping[str, pd.DataFrame],
+    presence: Presence,
+    submission_ids: list[str],
+    detailed_ids: set[str],
+    resolutions: Resolutions,
+    today: date,
+    history: Mapping[str, pd.DataFrame] | None = None,
+) -> None:
+    """Validate some of the night's submissions in the night's GX context (findings kept in ``night``)."""
     frames = build_frames(contract, tables, presence, submission_ids, detailed_ids, resolutions, today)
     frames.update(history or {})
-    return validate_frames(frames, contract, docs_dir, run_name)
+    night.validate(frames)
 
 
 # ------------------------------------------------------------------ the night's batch
@@ -191,12 +208,19 @@ def load_presence(connection: duckdb.DuckDBPyConnection, ids: list[str]) -> Pres
     return presence
 
 
+RULE_RESULTS_OUTCOMES = 500  # outcomes whose rule results are inserted at once (a row per rule each)
+
+
 def record_outcomes(
     connection: duckdb.DuckDBPyConnection, outcomes: list[Outcome], run_id: str, contract: Contract
 ) -> None:
+    """The night's decisions, in one transaction (a night killed while recording decides nothing)."""
     decided_at = datetime.now(UTC).replace(tzinfo=None)
     connection.execute("BEGIN TRANSACTION")
-    insert_rows(connection, "rule_results", rule_results(outcomes, run_id, contract))
+    for start in range(0, len(outcomes), RULE_RESULTS_OUTCOMES):  # a bounded number of rows in memory at once
+        insert_rows(
+            connection, "rule_results", rule_results(outcomes[start : start + RULE_RESULTS_OUTCOMES], run_id, contract)
+        )
     insert_rows(
         connection,
         "submission_outcomes",
@@ -236,6 +260,71 @@ def record_outcomes(
     connection.execute("COMMIT")
 
 
+PART_SUBMISSIONS = 1000  # submissions validated at once: a night's memory is that of one part, not of the night
+PART_ROWS = 400_000  # and at most about this many sheet rows (a part of large reports is cut earlier)
+
+
+def sheet_rows_of(connection: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, int]:
+    """How many data rows each submission's sheets have (as intake counted them)."""
+    rows = connection.execute(
+        f"SELECT submission_id, sum(data_rows) FROM {RAW_SCHEMA}.submission_sheets "
+        "WHERE submission_id IN (SELECT unnest(?)) GROUP BY submission_id",
+        [ids],
+    ).fetchall()
+    return {str(submission_id): int(count or 0) for submission_id, count in rows}
+
+
+def parts(
+    submission_ids: list[str], rows: Mapping[str, int] | None = None, size: int | None = None, budget: int | None = None
+) -> list[list[str]]:
+    """The night's submissions in parts of at most ``size`` submissions and about ``budget`` sheet rows (a part
+    holds at least one submission), in the order they are pending. No check compares two of tonight's
+    submissions with each other (a committee's history is read from the warehouse's views, which see none of
+    tonight's decisions before they are all recorded), so a part can end anywhere."""
+    size = size or PART_SUBMISSIONS
+    budget = budget or PART_ROWS
+    rows = rows or {}
+    cut: list[list[str]] = []
+    part: list[str] = []
+    part_rows = 0
+    for submission_id in submission_ids:
+        count = rows.get(submission_id, 0)
+        if part and (len(part) >= size or part_rows + count > budget):
+            cut.append(part)
+            part, part_rows = [], 0
+        part.append(submission_id)
+        part_rows += count
+    if part:
+        cut.append(part)
+    return cut
+
+
+def validate_parts(
+    connection: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    submission_ids: list[str],
+    detailed_ids: set[str],
+    resolutions: Resolutions,
+    keys_and_years: Mapping[str, tuple[str | None, int | None]],
+    today: date,
+    docs_dir: Path | None,
+    run_id: str,
+) -> list[Finding]:
+    """The findings of the readable submissions, validated part by part in the night's one GX context (none
+    when there is no readable submission: Great Expectations is not even imported)."""
+    if not submission_ids:
+        return []
+    night = NightValidation(contract, docs_dir, run_id)
+    for part in parts(submission_ids, sheet_rows_of(connection, submission_ids)):
+        tables = load_tables(connection, contract, part)
+        part_detailed = detailed_ids.intersection(part)
+        history = warehouse_frames(connection, contract, tables, {s: keys_and_years[s] for s in part}, part_detailed)
+        presence = load_presence(connection, part)
+        validate_part(night, contract, tables, presence, part, part_detailed, resolutions, today, history)
+        del tables, history, presence  # the next part's rows and frames replace this one's
+    return night.findings()
+
+
 def validate_pending(
     connection: duckdb.DuckDBPyConnection,
     run_id: str,
@@ -243,7 +332,8 @@ def validate_pending(
     settings: Settings | None = None,
     today: date | None = None,
 ) -> list[Outcome]:
-    """Validate every pending submission in one GX run, and record the outcomes.
+    """Validate every pending submission, part by part in the night's one GX context, and record the outcomes
+    (all of them at once, at the end: the warehouse's views see none of tonight's decisions while it validates).
 
     With ``settings``, severities are those configured for each submission's province. ``today`` (default:
     today in Vietnam) is the day a report's year must have ended by and it cannot be prepared after.
@@ -263,7 +353,6 @@ def validate_pending(
         for row in records
         if pd.notna(row["report_year"]) and pd.notna(row["committee_name"])
     }
-    tables = load_tables(connection, contract, readable_ids)
     keys_and_years = {
         str(row["submission_id"]): (
             text_or_none(row["committee_key"]),
@@ -271,19 +360,9 @@ def validate_pending(
         )
         for row in records
     }
-    history = warehouse_frames(connection, contract, tables, keys_and_years, detailed_ids)
     docs_dir = night_docs_dir(settings.data_docs, run_id) if settings is not None else None
-    findings = validate_tables(
-        contract,
-        tables,
-        load_presence(connection, readable_ids),
-        readable_ids,
-        detailed_ids,
-        resolutions,
-        today,
-        history,
-        docs_dir,
-        run_id,
+    findings = validate_parts(
+        connection, contract, readable_ids, detailed_ids, resolutions, keys_and_years, today, docs_dir, run_id
     )
     findings += [
         unreadable_finding(s, m) for s, m in zip(unreadable["submission_id"], unreadable["read_error"], strict=True)
