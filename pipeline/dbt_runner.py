@@ -97,9 +97,14 @@ def dbt_build(
     command: str = "build",
     holder: str | None = None,
     wait_seconds: float | None = None,
+    full_refresh: bool = False,
 ) -> BuildSummary:
     """``dbt build`` (or ``command``, e.g. ``run`` for models only) on the warehouse; raises on any failure.
-    ``holder`` and ``wait_seconds``: chibo's lock on the warehouse (``invoke_dbt``)."""
+    ``holder`` and ``wait_seconds``: chibo's lock on the warehouse (``invoke_dbt``).
+
+    The incremental marts (``dbt_project/macros/incremental.sql``) rebuild only what changed; ``full_refresh``
+    rebuilds them whole (``--full-refresh``), which gives the same marts. dbt's target folder stays in
+    ``work_dir`` from night to night, so dbt parses only what changed (``partial_parse.msgpack``)."""
     from dbt.artifacts.schemas.run import RunExecutionResult
 
     arguments = [
@@ -116,6 +121,8 @@ def dbt_build(
     ]
     if select:
         arguments += ["--select", *select]
+    if full_refresh:
+        arguments.append("--full-refresh")
     result = invoke_dbt(warehouse, arguments, holder, wait_seconds)
     executed = result.result
     statuses = [str(r.status) for r in executed] if isinstance(executed, RunExecutionResult) else []

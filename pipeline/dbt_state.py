@@ -10,7 +10,9 @@ project and on the warehouse's shape, never on the rows:
 
 So each is rebuilt when its fingerprint changes and reused otherwise. A fingerprint reads the files and the
 warehouse's own definitions (the SQL DuckDB holds for each view, every relation's columns), so a warehouse
-restored from a backup or views dropped by hand are noticed: the fingerprint then differs.
+restored from a backup or views dropped by hand are noticed: the fingerprint then differs. The views' fingerprint is
+recorded in the warehouse itself (``chibo_state.builds``), so it travels with a copy of the file (``chibo
+validate``'s scratch warehouse); the docs' is recorded in the snapshot they were published with.
 """
 
 from __future__ import annotations
@@ -56,25 +58,36 @@ def _rows(connection: duckdb.DuckDBPyConnection, sql: str) -> list[bytes]:
     return [repr(row).encode() for row in connection.execute(sql).fetchall()]
 
 
-def views_fingerprint(connection: duckdb.DuckDBPyConnection, project: Path = DBT_PROJECT_DIR) -> str:
-    """What the views validation reads depend on: the project, the reference tables the macros read, and the SQL
-    of the views the warehouse holds now (so that views dropped or restored from elsewhere are rebuilt)."""
-    references = [
+def _references(connection: duckdb.DuckDBPyConnection) -> list[bytes]:
+    """The reference tables exported from the contract and the reform (``raw.ref_*``), which macros and models read."""
+    names = [
         name
         for (name,) in connection.execute(
             "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw' AND starts_with(table_name, 'ref_') "
             "ORDER BY table_name"
         ).fetchall()
     ]
-    parts = [project_fingerprint(project).encode()]
-    for name in references:
+    parts: list[bytes] = []
+    for name in names:
         parts += [name.encode(), *_rows(connection, f"SELECT * FROM raw.{name} ORDER BY ALL")]
+    return parts
+
+
+def views_fingerprint(connection: duckdb.DuckDBPyConnection, project: Path = DBT_PROJECT_DIR) -> str:
+    """What the views validation reads depend on: the project, the reference tables the macros read, and the SQL
+    of the views the warehouse holds now (so that views dropped or restored from elsewhere are rebuilt)."""
     schemas = ", ".join(f"'{schema}'" for schema in VIEW_SCHEMAS)
-    parts += _rows(
+    views = _rows(
         connection,
         f"SELECT schema_name, view_name, sql FROM duckdb_views() WHERE schema_name IN ({schemas}) ORDER BY ALL",
     )
-    return _digest(parts)
+    return _digest([project_fingerprint(project).encode(), *_references(connection), *views])
+
+
+def marts_fingerprint(connection: duckdb.DuckDBPyConnection, project: Path = DBT_PROJECT_DIR) -> str:
+    """What the rows of the incremental marts were computed with: the project and the reference tables. When it
+    changes, rows built before were computed by other rules: the marts are rebuilt whole (``--full-refresh``)."""
+    return _digest([project_fingerprint(project).encode(), *_references(connection)])
 
 
 def docs_fingerprint(connection: duckdb.DuckDBPyConnection, project: Path = DBT_PROJECT_DIR) -> str:
@@ -92,13 +105,27 @@ def docs_fingerprint(connection: duckdb.DuckDBPyConnection, project: Path = DBT_
     return _digest(parts)
 
 
-def recorded(path: Path) -> str | None:
-    return path.read_text(encoding="utf-8").strip() if path.is_file() else None
+STATE_SCHEMA = "chibo_state"
+VIEWS = "views"  # what build_views records
+MARTS = "marts"  # what build_marts records
+STATE_TABLE = f"{STATE_SCHEMA}.builds"
 
 
-def record(path: Path, fingerprint: str) -> None:
-    """Write a fingerprint through a temporary file and a rename (a half-written one is never read)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(fingerprint + "\n", encoding="utf-8")
-    temporary.replace(path)
+def recorded(connection: duckdb.DuckDBPyConnection, what: str) -> str | None:
+    """The fingerprint recorded in the warehouse when ``what`` was last built (it travels with a copy of the file)."""
+    exists = connection.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = 'builds'", [STATE_SCHEMA]
+    ).fetchall()
+    if not exists[0][0]:
+        return None
+    rows = connection.execute(f"SELECT fingerprint FROM {STATE_TABLE} WHERE what = ?", [what]).fetchall()
+    return str(rows[0][0]) if rows else None
+
+
+def record(connection: duckdb.DuckDBPyConnection, what: str, fingerprint: str) -> None:
+    connection.execute(f"CREATE SCHEMA IF NOT EXISTS {STATE_SCHEMA}")
+    connection.execute(
+        f"CREATE TABLE IF NOT EXISTS {STATE_TABLE} "
+        "(what VARCHAR PRIMARY KEY, fingerprint VARCHAR, recorded_at TIMESTAMP)"
+    )
+    connection.execute(f"INSERT OR REPLACE INTO {STATE_TABLE} VALUES (?, ?, now()::TIMESTAMP)", [what, fingerprint])

@@ -60,22 +60,50 @@ def validate(settings: Settings, run_id: str, today: date | None = None) -> dict
 
 def build_views(settings: Settings, holder: str = "build_views") -> None:
     """Create or refresh the warehouse's views that validation reads (which submission counts, a submission's
-    figures): ``dbt run`` of those views only, no test, so a failing mart test never holds back validation."""
+    figures): ``dbt run`` of those views only, no test, so a failing mart test never holds back validation.
+    Skipped when nothing they depend on has changed since they were last built (``pipeline.dbt_state``): views
+    read tonight's rows as they are, so a night only pays dbt's start-up here when the project or the contract
+    changed."""
     from pipeline.dbt_runner import dbt_build
+    from pipeline.dbt_state import VIEWS, recorded, views_fingerprint
     from warehouse import views
     from warehouse.raw import ensure_schema
 
     with warehouse_lock(settings.warehouse, holder, settings.lock_wait_seconds):
         with connect(settings.warehouse, holder=holder) as connection:
             ensure_schema(connection)  # the reference tables the views read exist even on a new warehouse
+            if recorded(connection, VIEWS) == views_fingerprint(connection) and views.views_exist(connection):
+                log.info("the warehouse views are up to date: not rebuilt")
+                return
         dbt_build(settings.warehouse, settings.work_dir, select=list(views.DBT_SELECTION), command="run", holder=holder)
+        record_views(settings, holder)
+
+
+def record_views(settings: Settings, holder: str) -> None:
+    """Record the fingerprint of the views just built (by ``build_views`` or by the marts' ``dbt build``)."""
+    from pipeline.dbt_state import VIEWS, record, views_fingerprint
+
+    with connect(settings.warehouse, holder=holder) as connection:
+        record(connection, VIEWS, views_fingerprint(connection))
 
 
 def build_marts(settings: Settings, run_id: str = "") -> dict[str, int]:
+    """``dbt build``: the incremental marts take in what changed tonight; they are rebuilt whole when the rules
+    they were computed with changed (``pipeline.dbt_state.marts_fingerprint``), so a changed model or contract
+    never leaves rows computed by the old rules."""
     from pipeline.dbt_runner import dbt_build
+    from pipeline.dbt_state import MARTS, marts_fingerprint, record, recorded
 
     holder = f"dbt build run_id {run_id}".strip()
-    summary = dbt_build(settings.warehouse, settings.work_dir, holder=holder, wait_seconds=settings.lock_wait_seconds)
+    with warehouse_lock(settings.warehouse, holder, settings.lock_wait_seconds):
+        with connect(settings.warehouse, holder=holder) as connection:
+            full_refresh = recorded(connection, MARTS) != marts_fingerprint(connection)
+        if full_refresh:
+            log.info("the dbt project or the reference tables changed since the marts were built: full refresh")
+        summary = dbt_build(settings.warehouse, settings.work_dir, holder=holder, full_refresh=full_refresh)
+        with connect(settings.warehouse, holder=holder) as connection:
+            record(connection, MARTS, marts_fingerprint(connection))
+        record_views(settings, holder)  # dbt build built the views too
     return asdict(summary)
 
 

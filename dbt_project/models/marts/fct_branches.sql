@@ -1,16 +1,21 @@
 -- Subordinate branches (chi bộ trực thuộc) per year; detailed reports only.
+-- Incremental per committee and year: a night adds only the submissions that newly count (macros/incremental.sql).
+
+{{ committee_year_incremental('int_branches') }}
 
 with
 
 branches as (
 
     select * from {{ ref('int_branches') }}
+    {{- submissions_not_built() }}
 
 ),
 
 villages as (
 
     select * from {{ ref('int_villages') }}
+    {{- submissions_not_built() }}
 
 ),
 

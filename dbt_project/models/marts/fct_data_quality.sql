@@ -32,17 +32,34 @@ results_with_province as (
 
 ),
 
+-- first per submission (a submission validated by several runs has a result of each), then per province, year
+-- and rule: the same counts as count(distinct submission_id), without its cost on a national history
+per_submission as (
+
+    select
+        province,
+        report_year,
+        rule_id,
+        submission_id,
+        max(severity) filter (where status = 'fail') as severity,
+        bool_or(status = 'fail') as is_failing,
+        sum(failed_rows) as rows_failing
+    from results_with_province
+    group by province, report_year, rule_id, submission_id
+
+),
+
 aggregated as (
 
     select
         province,
         report_year,
         rule_id,
-        max(severity) filter (where status = 'fail') as severity,
-        count(distinct submission_id) as submissions_checked,
-        count(distinct submission_id) filter (where status = 'fail') as submissions_failing,
-        coalesce(sum(failed_rows), 0) as rows_failing
-    from results_with_province
+        max(severity) as severity,
+        count(*) as submissions_checked,
+        count(*) filter (where is_failing) as submissions_failing,
+        coalesce(sum(rows_failing), 0) as rows_failing
+    from per_submission
     group by province, report_year, rule_id
 
 ),

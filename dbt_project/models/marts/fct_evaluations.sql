@@ -1,11 +1,15 @@
 -- Evaluation (đánh giá, xếp loại) per grassroots organisation (TCCSĐ) and year:
 -- the organisation's grade as reported, with its rule, and the member grade counts.
+-- Incremental per committee and year: a night adds only the submissions that newly count (macros/incremental.sql).
+
+{{ committee_year_incremental('int_organisations') }}
 
 with
 
 organisations as (
 
     select * from {{ ref('int_organisations') }}
+    {{- submissions_not_built() }}
 
 ),
 

@@ -1,16 +1,21 @@
 -- Members (đảng viên) per grassroots organisation (TCCSĐ) and year; detailed reports only.
+-- Incremental per committee and year: a night adds only the submissions that newly count (macros/incremental.sql).
+
+{{ committee_year_incremental('int_organisations') }}
 
 with
 
 organisations as (
 
     select * from {{ ref('int_organisations') }}
+    {{- submissions_not_built() }}
 
 ),
 
 branches as (
 
     select * from {{ ref('int_branches') }}
+    {{- submissions_not_built() }}
 
 ),
 

@@ -4,12 +4,17 @@
 -- same rule: a total is null when some committee cannot give that figure. restated_from lists the
 -- provinces as reported that were summed. A committee with no current province (restated_by =
 -- 'unmapped') keeps its reported province, with null province_key and province_code.
+-- Incremental per province and year: a night rebuilds only the province-years whose submissions that count
+-- changed (macros/incremental.sql).
+
+{{ province_year_incremental('int_committee_year_totals__restated', 'coalesce(current_province, reported_province)') }}
 
 with
 
 restated as (
 
-    select * from {{ ref('int_committee_year_totals__restated') }}
+    select * from {{ ref('int_committee_year_totals__restated') }} as restated
+    {{- province_years_not_built('coalesce(restated.current_province, restated.reported_province)', 'restated') }}
 
 ),
 
