@@ -1,11 +1,11 @@
 """Check one report file with the night's own code: ``chibo validate FILE [--warehouse PATH]``.
 
-The file goes through the night's steps in a scratch folder: a scratch warehouse (a copy of the given
-warehouse, where the committee's history lives, or a new empty one), scratch inbox, archive,
-quarantine and work folders, and otherwise the same settings (severities per province, intake limits).
-It is taken in by ``pipeline.nightly.ingest`` and validated by ``pipeline.nightly.validate``; the
-outcome and findings are read back from what the night recorded. Nothing outside the scratch folder is
-written: the given warehouse is only copied.
+The file goes through the night's steps in a scratch folder: a scratch warehouse (a copy of the given warehouse,
+where the committee's history lives, or of an empty one kept with its views in the work folder's
+``check-template``), scratch inbox, archive, quarantine and work folders, and otherwise the same settings
+(severities per province, intake limits). It is taken in by ``pipeline.nightly.ingest`` and validated by
+``pipeline.nightly.validate``; the outcome and findings are read back from what the night recorded. Nothing
+outside the scratch folder and ``check-template`` is written: the given warehouse is only copied.
 """
 
 from __future__ import annotations
@@ -99,6 +99,25 @@ def recorded_outcome(settings: Settings, submission_id: str) -> Outcome | None:
     return Outcome(submission_id, outcome, findings)
 
 
+TEMPLATE_FOLDER = "check-template"  # in the work folder: an empty warehouse with its views, copied by each check
+
+
+def empty_warehouse_with_views(settings: Settings) -> Path | None:
+    """An empty warehouse whose views are built and current, kept in the work folder and refreshed when its views'
+    fingerprint changed (``build_views`` is a no-op otherwise): a check without a warehouse copies it instead of
+    paying dbt's start-up. ``None`` when the work folder cannot hold it (the check then builds its own views)."""
+    from pipeline import nightly
+
+    folder = settings.work_dir / TEMPLATE_FOLDER
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    template = scratch_settings(settings, folder)
+    nightly.build_views(template, "chibo validate: the empty warehouse's views")
+    return template.warehouse
+
+
 def check_files(
     paths: Sequence[Path], settings: Settings, warehouse: Path | None = None, today: date | None = None
 ) -> list[Outcome]:
@@ -109,8 +128,9 @@ def check_files(
     with tempfile.TemporaryDirectory(prefix="chibo-check-") as folder:
         scratch = scratch_settings(settings, Path(folder))
         scratch.inbox.mkdir()
-        if warehouse is not None:
-            copy_warehouse(warehouse, scratch.warehouse)
+        source = warehouse if warehouse is not None else empty_warehouse_with_views(settings)
+        if source is not None:
+            copy_warehouse(source, scratch.warehouse)
         for path in paths:
             place(path, scratch.inbox)
         run_id = f"check__{datetime.now(UTC):%Y-%m-%dT%H:%M:%S}"

@@ -3,16 +3,20 @@
 dbt's start-up and parse cost seconds in every process, whatever the data. Two of its outputs depend on the
 project and on the warehouse's shape, never on the rows:
 
-- the views validation reads (``pipeline.nightly.build_views``): their SQL is compiled from the project, from the
-  reference tables exported from the contract (``raw.ref_*``, read by macros at run time) and from dbt's variables;
+- the views validation reads (``pipeline.nightly.build_views``): their SQL is compiled from the project and from the
+  contract's fields as the warehouse holds them (``raw.ref_contract_fields``, read by macros while compiling);
 - the published dbt docs (``pipeline.publish``): the manifest comes from the project, the catalog from the columns
   of the warehouse's relations (dbt-duckdb records no table statistics).
 
-So each is rebuilt when its fingerprint changes and reused otherwise. A fingerprint reads the files and the
-warehouse's own definitions (the SQL DuckDB holds for each view, every relation's columns), so a warehouse
-restored from a backup or views dropped by hand are noticed: the fingerprint then differs. The views' fingerprint is
-recorded in the warehouse itself (``chibo_state.builds``), so it travels with a copy of the file (``chibo
-validate``'s scratch warehouse); the docs' is recorded in the snapshot they were published with.
+So each is rebuilt when its fingerprint changes and reused otherwise. A third fingerprint guards the incremental
+marts, whose rows were computed by the project's rules with the reference tables (grades, grading rules, eras, the
+crosswalks): when it changes, the night rebuilds them whole (``pipeline.nightly.build_marts``).
+
+A fingerprint reads the files and the warehouse's own definitions (the SQL DuckDB holds for each view, every
+relation's columns), so a warehouse restored from a backup or views dropped by hand are noticed: the fingerprint
+then differs. The views' and the marts' fingerprints are recorded in the warehouse itself (``chibo_state.builds``),
+so they travel with a copy of the file (``chibo validate``'s scratch warehouse); the docs' is recorded in the
+snapshot they were published with.
 """
 
 from __future__ import annotations
@@ -28,6 +32,12 @@ from pipeline.dbt_runner import DBT_PROJECT_DIR
 PROJECT_FOLDERS = ("models", "macros", "tests")
 PROJECT_FILES = ("dbt_project.yml", "profiles.yml")
 VIEW_SCHEMAS = ("staging", "intermediate")
+#: The reference tables dbt's macros read while compiling (``run_query`` in dbt_project/macros/contract.sql): the
+#: views' SQL depends on their rows. Every other table a view reads is read when the view is queried.
+COMPILE_TIME_REFERENCES = ("ref_contract_fields",)
+#: Written each night from the calendar (which committees are expected to report by today); read only by the marts
+#: that are rebuilt whole every night (fct_reporting_rate, fct_reporting_status), never by an incremental one.
+NIGHTLY_REFERENCES = ("ref_expected_committees",)
 
 
 def _digest(parts: Iterable[bytes]) -> str:
@@ -58,14 +68,16 @@ def _rows(connection: duckdb.DuckDBPyConnection, sql: str) -> list[bytes]:
     return [repr(row).encode() for row in connection.execute(sql).fetchall()]
 
 
-def _references(connection: duckdb.DuckDBPyConnection) -> list[bytes]:
-    """The reference tables exported from the contract and the reform (``raw.ref_*``), which macros and models read."""
+def _references(connection: duckdb.DuckDBPyConnection, only: Iterable[str] | None = None) -> list[bytes]:
+    """Reference tables exported from the contract and the reform (``raw.ref_*``) by name and rows: ``only`` these,
+    or every one but those written each night from the calendar (:data:`NIGHTLY_REFERENCES`)."""
     names = [
         name
         for (name,) in connection.execute(
             "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw' AND starts_with(table_name, 'ref_') "
             "ORDER BY table_name"
         ).fetchall()
+        if (name in set(only) if only is not None else name not in NIGHTLY_REFERENCES)
     ]
     parts: list[bytes] = []
     for name in names:
@@ -81,7 +93,7 @@ def views_fingerprint(connection: duckdb.DuckDBPyConnection, project: Path = DBT
         connection,
         f"SELECT schema_name, view_name, sql FROM duckdb_views() WHERE schema_name IN ({schemas}) ORDER BY ALL",
     )
-    return _digest([project_fingerprint(project).encode(), *_references(connection), *views])
+    return _digest([project_fingerprint(project).encode(), *_references(connection, COMPILE_TIME_REFERENCES), *views])
 
 
 def marts_fingerprint(connection: duckdb.DuckDBPyConnection, project: Path = DBT_PROJECT_DIR) -> str:
