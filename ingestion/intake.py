@@ -25,7 +25,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -494,8 +494,9 @@ def parse_workers(files: int) -> int:
 
 def worker_reads(paths: list[Path], contract: Contract, limits: Limits) -> Iterator[tuple[Path, WorkerRead]]:
     """Each path with its worker's answer, in order. Files are read ahead by a pool of processes in windows of
-    :data:`BATCH_FILES` (two windows at most in flight, so memory stays bounded whatever the night's size); a small
-    night is read in this process, and so is any file when the pool cannot run."""
+    :data:`BATCH_FILES`, each window shared among every worker (two windows at most in flight, so memory stays
+    bounded whatever the night's size); a small night is read in this process, and so is any file when the pool
+    cannot run."""
     workers = parse_workers(len(paths))
     if workers <= 1:
         for path in paths:
@@ -508,11 +509,16 @@ def worker_reads(paths: list[Path], contract: Contract, limits: Limits) -> Itera
         with ProcessPoolExecutor(
             workers, mp_context=context, initializer=_start_worker, initargs=(contract, limits)
         ) as pool:
-            pending = [pool.submit(_read_window, window) for window in windows[:2]]
+
+            def submit(window: list[Path]) -> list[Future[list[WorkerRead]]]:
+                size = -(-len(window) // workers)  # one share of the window per worker
+                return [pool.submit(_read_window, window[i : i + size]) for i in range(0, len(window), size)]
+
+            pending = [submit(window) for window in windows[:2]]
             for index, window in enumerate(windows):
-                answers = pending[index].result()
+                answers = [answer for share in pending[index] for answer in share.result()]
                 if index + 2 < len(windows):
-                    pending.append(pool.submit(_read_window, windows[index + 2]))
+                    pending.append(submit(windows[index + 2]))
                 for path, answer in zip(window, answers, strict=True):
                     done += 1
                     yield path, answer
