@@ -152,7 +152,8 @@ class Night:
 
 @contextmanager
 def peak_memory() -> Iterator[list[float]]:
-    """Sample the resident memory of this process's children (the whole tree) every 0.2 s; the peak in GB."""
+    """Sample the memory of this process's children (the whole tree) every 0.2 s; the peak in GB. Each process counts
+    its proportional set size (PSS: a page shared by forked readers counts once in all), else its resident size."""
     import psutil  # type: ignore[import-untyped]
 
     peak = [0.0]
@@ -164,7 +165,7 @@ def peak_memory() -> Iterator[list[float]]:
             total = 0
             for child in me.children(recursive=True):
                 try:
-                    total += child.memory_info().rss
+                    total += getattr(child.memory_full_info(), "pss", 0) or child.memory_info().rss
                 except psutil.Error:
                     continue
             peak[0] = max(peak[0], total / 1e9)

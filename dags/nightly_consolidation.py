@@ -143,19 +143,21 @@ def nightly_consolidation():
         prepare_night(settings)
         return discover_submissions(settings)
 
-    @_task(pool=DUCKDB_POOL)
-    def ingest() -> list[dict[str, str]]:
-        from pipeline.nightly import ingest
+    # A task returns a count per status, never a value per file: each XCom key is a call to Airflow's API (10 ms),
+    # and a national night has 18,000 files.
+    @_task(pool=DUCKDB_POOL, multiple_outputs=False)
+    def ingest() -> dict[str, int]:
+        from pipeline.nightly import ingest, tally
 
-        return ingest(_settings(), _run_id())
+        return tally(result["status"] for result in ingest(_settings(), _run_id()))
 
-    @_task(pool=DUCKDB_POOL)
-    def validate() -> dict[str, str]:
-        from pipeline.nightly import validate
+    @_task(pool=DUCKDB_POOL, multiple_outputs=False)
+    def validate() -> dict[str, int]:
+        from pipeline.nightly import tally, validate
 
-        return validate(_settings(), _run_id())
+        return tally(validate(_settings(), _run_id()).values())
 
-    @_task(pool=DUCKDB_POOL)
+    @_task(pool=DUCKDB_POOL, multiple_outputs=False)
     def dbt_build() -> dict[str, int]:
         from pipeline.nightly import build_marts
 

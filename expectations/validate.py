@@ -260,7 +260,7 @@ def record_outcomes(
     connection.execute("COMMIT")
 
 
-PART_SUBMISSIONS = 1000  # submissions validated at once: a night's memory is that of one part, not of the night
+PART_SUBMISSIONS = 5000  # submissions validated at once: a night's memory is that of one part, not of the night
 PART_ROWS = 400_000  # and at most about this many sheet rows (a part of large reports is cut earlier)
 
 

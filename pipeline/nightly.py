@@ -8,6 +8,8 @@ JSON-able values (submission ids, counts), never data frames.
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date
 
@@ -28,6 +30,11 @@ def prepare_night(settings: Settings) -> list[str]:
     never creates an inbox or a warehouse); creates the night's own missing working folders, returned."""
     require_ready(settings)
     return [str(path) for path in create_night_folders(settings)]
+
+
+def tally(statuses: Iterable[str]) -> dict[str, int]:
+    """How many of each status (``new``, ``duplicate``..., ``accepted``, ``rejected``...): what a task hands on."""
+    return dict(sorted(Counter(statuses).items()))
 
 
 def discover_submissions(settings: Settings) -> list[str]:
