@@ -51,6 +51,7 @@ INTAKE_FAILED_MESSAGE = "Hệ thống gặp lỗi khi tiếp nhận tệp; bộ 
 COPY_FAILED_MESSAGE = "Chưa lưu được bản sao của tệp (lỗi lưu trữ của hệ thống); tệp sẽ được tiếp nhận ở lần sau."
 COPY_BLOCK = 1 << 20
 BATCH_FILES = 256  # files read ahead by the workers, and registered in one transaction
+FINGERPRINTS_FILE = "inbox-fingerprints.json"  # in the work folder: see ``Fingerprints``
 STAGED_FOLDER = "staged"  # in the work folder: readings made ahead by ``stage_reads``, one file per hash
 PARALLEL_MINIMUM = 16  # below this many new files, reading in the intake process is quicker than starting workers
 
@@ -121,6 +122,50 @@ def fingerprint(path: Path) -> str:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
     return digest.hexdigest()
+
+
+class Fingerprints:
+    """The sha256 of each inbox file as of its last hashing, keyed by name and reused while the file's size,
+    modification and change times and inode are the same (the change time moves with any write, and nobody can set
+    it): a night hashes what is new, not the whole inbox again. Folders and links are always hashed. Kept as JSON in
+    ``path`` (the work folder), written through a temporary name."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.known: dict[str, list[object]] = {}
+        if path is not None and path.is_file():
+            try:
+                loaded = json.loads(path.read_text(encoding="utf-8"))
+                self.known = loaded if isinstance(loaded, dict) else {}
+            except (OSError, ValueError):
+                log.warning("ignoring %s: it cannot be read; every file is hashed again", path)
+
+    @staticmethod
+    def state(path: Path) -> list[object] | None:
+        if path.is_symlink() or not path.is_file():
+            return None
+        status = path.stat()
+        return [status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino]
+
+    def of(self, path: Path) -> str:
+        state = self.state(path)
+        entry = self.known.get(path.name)
+        if state is not None and isinstance(entry, list) and entry[:-1] == state:
+            return str(entry[-1])
+        sha256 = fingerprint(path)
+        if state is not None:
+            self.known[path.name] = [*state, sha256]
+        return sha256
+
+    def save(self, names: set[str]) -> None:
+        """Keep the entries of the files still in the inbox."""
+        if self.path is None:
+            return
+        kept = {name: entry for name, entry in self.known.items() if name in names}
+        try:
+            atomic_write_text(self.path, json.dumps(kept))
+        except OSError as error:
+            log.warning("could not keep the inbox's fingerprints in %s: %s", self.path, error)
 
 
 def stored_name(path: Path, sha256: str) -> str:
@@ -674,6 +719,7 @@ def ingest_inbox(
     run_id: str,
     contract: Contract | None = None,
     staged: Path | None = None,
+    fingerprints: Path | None = None,
 ) -> list[IntakeResult]:
     """Take in every settled submission of the inbox; one file's failure never stops the others.
 
@@ -682,7 +728,7 @@ def ingest_inbox(
     registered in batches of :data:`BATCH_FILES`, one transaction each. A file whose intake raises is registered
     as ``intake_failed`` (status ``failed``); if that fails too, or if the file's archive or quarantine copy cannot
     be made (a full disk: nothing is registered, the file stays in the inbox), ``IntakeError`` is raised after the
-    other files are taken in."""
+    other files are taken in. ``fingerprints``: where the inbox files' hashes are kept from night to night."""
     contract = contract or load_contract()
     ensure_schema(connection, contract)
     for folder in (settings.archive, settings.quarantine):
@@ -714,10 +760,11 @@ def ingest_inbox(
                 failed(item.path, error)
 
     known = registered_ids(connection)
+    hashes = Fingerprints(fingerprints)
     to_read: list[tuple[Path, str]] = []
     for path in ready:
         try:
-            sha256 = fingerprint(path)
+            sha256 = hashes.of(path)
             if sha256[:16] in known:
                 results.append(IntakeResult(path.name, sha256[:16], "duplicate", "đã nhận trước đây"))
                 if staged is not None:  # read ahead, but already registered: its reading is not needed
@@ -755,6 +802,7 @@ def ingest_inbox(
             register(batch)
             batch = []
     register(batch)
+    hashes.save({path.name for path in ready + moving})
     for path, sha256 in to_read:
         if ahead[path][0] and staged is not None:
             staged_path(staged, path, sha256).unlink(missing_ok=True)

@@ -16,7 +16,7 @@ from datetime import date
 from chibo.config import Settings, vietnam_today
 from chibo.deployment import create_night_folders, require_ready
 from chibo.errors import PermanentError
-from ingestion.intake import INTAKE_FAILED, STAGED_FOLDER, discover, ingest_inbox
+from ingestion.intake import FINGERPRINTS_FILE, INTAKE_FAILED, STAGED_FOLDER, discover, ingest_inbox
 from warehouse.admin_dimension import write_admin_reference
 from warehouse.expected import refresh_expected
 from warehouse.lock import warehouse_lock
@@ -45,7 +45,13 @@ def ingest(settings: Settings, run_id: str, today: date | None = None) -> list[d
     """Take in the inbox, and refresh which committees are expected to report (for completeness)."""
     today = today or vietnam_today()
     with connect(settings.warehouse, holder=f"ingest run_id {run_id}", wait_seconds=settings.lock_wait_seconds) as c:
-        results = ingest_inbox(c, settings, run_id, staged=settings.work_dir / STAGED_FOLDER)
+        results = ingest_inbox(
+            c,
+            settings,
+            run_id,
+            staged=settings.work_dir / STAGED_FOLDER,
+            fingerprints=settings.work_dir / FINGERPRINTS_FILE,
+        )
         refresh_expected(c, settings, today)
         write_admin_reference(c)
     for result in results:

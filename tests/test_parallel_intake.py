@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import multiprocessing
+import os
 import shutil
 from pathlib import Path
 
@@ -201,3 +202,40 @@ def test_readings_staged_by_another_process_are_registered_without_reading_again
     assert by_file(staged_results) == by_file(serial_results)
     assert raw_tables(settings.warehouse) == raw_tables(serial.warehouse)
     assert not list(staged.glob("*.pickle"))  # registered, then removed
+
+
+def test_a_night_hashes_only_what_changed_since_the_last(settings: Settings, monkeypatch: pytest.MonkeyPatch):
+    """The inbox keeps every file of every night: hashes are kept by name and file state, and a file rewritten in
+    place (same size, modification time put back) is hashed again and taken in as what it now is."""
+    write_night(settings.inbox)
+    kept = settings.work_dir / intake.FINGERPRINTS_FILE
+    real_fingerprint = intake.fingerprint
+    hashed: list[str] = []
+
+    def fingerprint(path: Path) -> str:
+        hashed.append(path.name)
+        return real_fingerprint(path)
+
+    monkeypatch.setattr(intake, "fingerprint", fingerprint)
+
+    def night(run_id: str) -> dict[str, tuple[str, str]]:
+        hashed.clear()
+        with connect(settings.warehouse) as connection:
+            return by_file(ingest_inbox(connection, settings, run_id, fingerprints=kept))
+
+    first = night("night-1")
+    assert len(hashed) >= REPORTS + 3  # every file, once (and the archive copies are checked)
+    second = night("night-2")
+    assert hashed == []  # nothing new: nothing hashed
+    assert {status for _, status in second.values()} == {"duplicate"}
+
+    rewritten = settings.inbox / "bao-cao-05.xlsx"
+    before = rewritten.stat()
+    original = rewritten.read_bytes()
+    rewritten.write_bytes(original[:-64] + original[-64:][::-1])  # same size, other bytes
+    os.utime(rewritten, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert rewritten.stat().st_size == before.st_size and rewritten.stat().st_mtime_ns == before.st_mtime_ns
+    third = night("night-3")
+    assert "bao-cao-05.xlsx" in hashed
+    assert third["bao-cao-05.xlsx"][0] != first["bao-cao-05.xlsx"][0]  # a new hash: taken in as what it now is
+    assert third["bao-cao-05.xlsx"][1] != "duplicate"
