@@ -562,6 +562,7 @@ def worker_reads(paths: list[Path], contract: Contract, limits: Limits) -> Itera
             pending = [submit(window) for window in windows[:2]]
             for index, window in enumerate(windows):
                 answers = [answer for share in pending[index] for answer in share.result()]
+                pending[index] = []  # a future keeps its result: let the window's readings go once taken
                 if index + 2 < len(windows):
                     pending.append(submit(windows[index + 2]))
                 for path, answer in zip(window, answers, strict=True):
@@ -778,14 +779,13 @@ def ingest_inbox(
         except Exception as error:  # noqa: BLE001 - a bug on one file must not lose the night
             failed(path, error)
 
-    ahead = {path: staged_read(staged, path, sha256) for path, sha256 in to_read}
-    unstaged = worker_reads([path for path, _ in to_read if not ahead[path][0]], contract, settings.limits)
+    ahead = {path for path, sha256 in to_read if staged is not None and staged_path(staged, path, sha256).is_file()}
+    unstaged = worker_reads([path for path, _ in to_read if path not in ahead], contract, settings.limits)
     versions = Versions(connection)
     batch: list[Loaded] = []
     for path, sha256 in to_read:
-        was_staged, answer = ahead[path]
-        if not was_staged:
-            _, answer = next(unstaged)
+        # a staged reading is loaded only now (memory holds one batch); one that cannot be loaded is read here
+        answer = staged_read(staged, path, sha256)[1] if path in ahead else next(unstaged)[1]
         try:
             report = read_report(path, contract, settings.limits) if answer is None else answer
             if isinstance(report, tuple):
@@ -804,7 +804,7 @@ def ingest_inbox(
     register(batch)
     hashes.save({path.name for path in ready + moving})
     for path, sha256 in to_read:
-        if ahead[path][0] and staged is not None:
+        if path in ahead and staged is not None:
             staged_path(staged, path, sha256).unlink(missing_ok=True)
     if unregistered:
         names = "; ".join(f"{name} ({error})" for name, error in unregistered)
