@@ -293,3 +293,14 @@ def test_a_small_history_loaded_night_by_night_has_no_history_warnings(settings:
 
 def test_parse_years():
     assert parse_years("2016-2018,2023") == [2016, 2017, 2018, 2023]
+
+
+@pytest.mark.parametrize("province", ["Thành phố Hồ Chí Minh", "Thành phố Hà Nội"])
+def test_the_largest_cities_generate_every_year_from_2008(province: str):
+    """The national benchmark's workload: every committee of every province for every year from 2008, detailed from
+    2023. Hồ Chí Minh's numbered quận (wards only, read as "huyện" by their name) once failed to place villages."""
+    years = range(2008, 2027)
+    reports = list(history_reports([province], years, 7, detail_years=range(2023, 2027)))
+    assert {int(report.file_stem[:4]) for report in reports} == set(years)
+    districts_2024 = [r for r in reports if r.file_stem.startswith("2024_")]
+    assert len(districts_2024) >= 12 and all(r.detailed for r in districts_2024)
