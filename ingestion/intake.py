@@ -26,7 +26,6 @@ import traceback
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -543,6 +542,8 @@ def worker_reads(paths: list[Path], contract: Contract, limits: Limits) -> Itera
     bounded whatever the night's size); a small night is read in this process, and so is any file when the pool
     cannot run."""
     workers = parse_workers(len(paths))
+    if multiprocessing.current_process().daemon:  # e.g. inside a daemonic worker process: it cannot have children
+        workers = 1
     if workers <= 1:
         for path in paths:
             yield path, None
@@ -568,8 +569,8 @@ def worker_reads(paths: list[Path], contract: Contract, limits: Limits) -> Itera
                 for path, answer in zip(window, answers, strict=True):
                     done += 1
                     yield path, answer
-    except BrokenProcessPool:  # a worker died (out of memory, killed): what was not read yet is read here
-        log.exception("the reading processes stopped; reading the remaining files in the intake process")
+    except Exception:  # noqa: BLE001 - a worker died (out of memory, killed), or no process could be started
+        log.exception("the reading processes stopped or could not start; reading the rest in the intake process")
         for path in paths[done:]:
             yield path, None
 

@@ -239,3 +239,19 @@ def test_a_night_hashes_only_what_changed_since_the_last(settings: Settings, mon
     assert "bao-cao-05.xlsx" in hashed
     assert third["bao-cao-05.xlsx"][0] != first["bao-cao-05.xlsx"][0]  # a new hash: taken in as what it now is
     assert third["bao-cao-05.xlsx"][1] != "duplicate"
+
+
+def test_when_no_reading_process_can_start_the_files_are_read_in_intake(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+):
+    """A night in a process that may not have children (a daemonic worker, a process limit) still takes every file
+    in: intake reads them itself."""
+    write_night(settings.inbox)
+
+    def no_processes(*args, **kwargs):
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(intake, "ProcessPoolExecutor", no_processes)
+    results = by_file(ingest_with(settings, 2, monkeypatch))
+    assert sum(status == "new" for _, status in results.values()) == REPORTS + 1
+    assert results[UNREADABLE][1] == "unreadable" and results[COPY][1] == "duplicate"
