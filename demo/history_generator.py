@@ -532,7 +532,7 @@ class _Anchor:
 
 
 def _generic_anchor(unit: Unit, communes: Sequence[CommuneSpec], rng: random.Random) -> _Anchor:
-    # A committee of wards and towns only (numbered quận read as "huyện" by their name) has no village to leave unserved.
+    # A committee of wards and towns only (a numbered quận reads as "huyện") has no village to leave unserved.
     urban = _type_of(unit) != "huyện" or not any(commune.kind == "xa" for commune in communes)
     weights = [_commune_weight(c, rng) for c in communes]
     others = rng.randint(3, MAX_OTHER_COMMITTEES)
