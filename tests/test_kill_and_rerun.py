@@ -198,7 +198,8 @@ KILLS = (
     Kill(
         "ingest-inside-a-registration",
         "ingest",
-        probe={"kind": "insert", "module": "ingestion.intake", "table": "submission_sheets", "nth": 2},
+        # the night's files are registered in one transaction (a batch): the kill lands inside it
+        probe={"kind": "insert", "module": "ingestion.intake", "table": "submission_sheets", "nth": 1},
     ),
     Kill(
         "ingest-archive-copy-not-renamed",
@@ -217,7 +218,14 @@ KILLS = (
     Kill(
         "second-night-build-between-the-renames-of-a-mart",
         "build_marts",
-        probe={"kind": "dbt_sql", "node": "fct_members", "contains": "alter table", "nth": 2},
+        probe={"kind": "dbt_sql", "node": "fct_data_quality", "contains": "alter table", "nth": 2},
+        night=2,
+        same_run_id=True,
+    ),
+    Kill(
+        "second-night-build-inside-an-incremental-mart",
+        "build_marts",
+        probe={"kind": "dbt_sql", "node": "fct_members", "contains": "insert into", "nth": 1},
         night=2,
         same_run_id=True,
     ),
