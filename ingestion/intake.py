@@ -51,7 +51,7 @@ COPY_FAILED_MESSAGE = "Chưa lưu được bản sao của tệp (lỗi lưu tr�
 COPY_BLOCK = 1 << 20
 BATCH_FILES = 256  # files read ahead by the workers, and registered in one transaction
 FINGERPRINTS_FILE = "inbox-fingerprints.json"  # in the work folder: see ``Fingerprints``
-STAGED_FOLDER = "staged"  # in the work folder: readings made ahead by ``stage_reads``, one file per hash
+STAGED_FOLDER = "staged"  # in the work folder: readings made ahead by ``stage_reads``, by hash and name
 PARALLEL_MINIMUM = 16  # below this many new files, reading in the intake process is quicker than starting workers
 
 

@@ -78,26 +78,20 @@ def build_views(settings: Settings, holder: str = "build_views") -> None:
     read tonight's rows as they are, so a night only pays dbt's start-up here when the project or the contract
     changed."""
     from pipeline.dbt_runner import dbt_build
-    from pipeline.dbt_state import VIEWS, recorded, views_fingerprint
+    from pipeline.dbt_state import VIEWS, record, recorded, views_fingerprint
     from warehouse import views
     from warehouse.raw import ensure_schema
 
     with warehouse_lock(settings.warehouse, holder, settings.lock_wait_seconds):
         with connect(settings.warehouse, holder=holder) as connection:
             ensure_schema(connection)  # the reference tables the views read exist even on a new warehouse
-            if recorded(connection, VIEWS) == views_fingerprint(connection) and views.views_exist(connection):
+            # the fingerprint holds the views' SQL: a view dropped or replaced since is a different fingerprint
+            if recorded(connection, VIEWS) == views_fingerprint(connection):
                 log.info("the warehouse views are up to date: not rebuilt")
                 return
         dbt_build(settings.warehouse, settings.work_dir, select=list(views.DBT_SELECTION), command="run", holder=holder)
-        record_views(settings, holder)
-
-
-def record_views(settings: Settings, holder: str) -> None:
-    """Record the fingerprint of the views just built (by ``build_views`` or by the marts' ``dbt build``)."""
-    from pipeline.dbt_state import VIEWS, record, views_fingerprint
-
-    with connect(settings.warehouse, holder=holder) as connection:
-        record(connection, VIEWS, views_fingerprint(connection))
+        with connect(settings.warehouse, holder=holder) as connection:
+            record(connection, VIEWS, views_fingerprint(connection))
 
 
 def build_marts(settings: Settings, run_id: str = "") -> dict[str, int]:
@@ -105,18 +99,19 @@ def build_marts(settings: Settings, run_id: str = "") -> dict[str, int]:
     they were computed with changed (``pipeline.dbt_state.marts_fingerprint``), so a changed model or contract
     never leaves rows computed by the old rules."""
     from pipeline.dbt_runner import dbt_build
-    from pipeline.dbt_state import MARTS, marts_fingerprint, record, recorded
+    from pipeline.dbt_state import MARTS, VIEWS, marts_fingerprint, record, recorded, views_fingerprint
 
     holder = f"dbt build run_id {run_id}".strip()
     with warehouse_lock(settings.warehouse, holder, settings.lock_wait_seconds):
         with connect(settings.warehouse, holder=holder) as connection:
-            full_refresh = recorded(connection, MARTS) != marts_fingerprint(connection)
+            built_with = marts_fingerprint(connection)  # dbt build changes neither the project nor the references
+            full_refresh = recorded(connection, MARTS) != built_with
         if full_refresh:
             log.info("the dbt project or the reference tables changed since the marts were built: full refresh")
         summary = dbt_build(settings.warehouse, settings.work_dir, holder=holder, full_refresh=full_refresh)
         with connect(settings.warehouse, holder=holder) as connection:
-            record(connection, MARTS, marts_fingerprint(connection))
-        record_views(settings, holder)  # dbt build built the views too
+            record(connection, MARTS, built_with)
+            record(connection, VIEWS, views_fingerprint(connection))  # dbt build built the views too
     return asdict(summary)
 
 

@@ -26,7 +26,7 @@ class WarehouseViewsMissing(RuntimeError):
     """The warehouse's views have not been built: a check that needs them cannot run."""
 
 
-def missing_views(connection: duckdb.DuckDBPyConnection) -> list[str]:
+def require_views(connection: duckdb.DuckDBPyConnection) -> None:
     names = {LATEST_OUTCOMES, COUNTED, FIGURES, DETAIL_TOTALS, COMMITTEE_YEAR_TOTALS}
     found = {
         f"{schema}.{name}"
@@ -34,15 +34,7 @@ def missing_views(connection: duckdb.DuckDBPyConnection) -> list[str]:
             "SELECT schema_name, view_name FROM duckdb_views() WHERE schema_name = ?", [INTERMEDIATE_SCHEMA]
         ).fetchall()
     }
-    return sorted(names - found)
-
-
-def views_exist(connection: duckdb.DuckDBPyConnection) -> bool:
-    return not missing_views(connection)
-
-
-def require_views(connection: duckdb.DuckDBPyConnection) -> None:
-    missing = missing_views(connection)
+    missing = sorted(names - found)
     if missing:
         raise WarehouseViewsMissing(
             f"the warehouse views {', '.join(missing)} do not exist: build them first (pipeline.nightly.build_views)"
