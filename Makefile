@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench lock template clean browser
+.PHONY: run serve test lint bench lock template clean browser
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,9 +17,13 @@ $(STAMP): requirements.lock pyproject.toml
 run: $(STAMP)
 	$(BIN)/chibo run --sample
 
+# The Board's portal on http://127.0.0.1:8000/ with the sample accounts (docs/portal.md); after `make run`.
+serve: $(STAMP)
+	$(BIN)/chibo serve --sample
+
 # Headless Chromium (Debian's package) for the tests that look at the alert e-mail and Data Docs as a person would.
 browser:
-	command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium)
+	(command -v chromium && command -v chromedriver) >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver)
 
 test: $(STAMP) browser
 	$(BIN)/ruff check .

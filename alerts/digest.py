@@ -1,7 +1,8 @@
 """The nightly digest: one Vietnamese e-mail per province, HTML and plain text.
 
 It lists the reports decided since the last digest: rejected ones with what to fix, accepted ones
-with warnings to check, each item linking to its GX Data Docs page, held ones (a check could not run:
+with warnings to check, each report linking to its page on the Board's portal (``portal.public_url``:
+its findings, history checks, versions and approval; docs/portal.md), held ones (a check could not run:
 not the committee's fault); and, on reminder days, the committees that have not reported or reported
 late. Composing is pure (warehouse rows → messages); the DAG sends them through Airflow's SMTP
 connection and records what was sent, so the same finding of the same report version is never sent
@@ -63,6 +64,7 @@ class ReportItem:
     problems: list[Problem] = field(default_factory=list)
     decided_in: str | None = None  # run_id of the decision
     archived_path: str | None = None
+    portal_url: str | None = None  # the report's page on the portal (set by compose_alerts)
 
 
 @dataclass(frozen=True)
@@ -155,10 +157,11 @@ def report_items(rows: list[tuple]) -> list[ReportItem]:
 def unsent_not_counted_sql(audience: str = "") -> str:
     return f"""
 SELECT s.submission_id, s.file_name, s.province, s.committee_name, s.report_year, s.version, s.contact_email,
-       o.outcome, o.run_id, s.archived_path, c.version, c.report_kind
+       o.outcome, o.run_id, s.archived_path, c.version, c.report_kind, coalesce(a.held_by_lock, false)
 FROM {views.LATEST_OUTCOMES} o
 JOIN {RAW_SCHEMA}.submissions s USING (submission_id)
 JOIN {views.COUNTED} c ON c.committee_key = s.committee_key AND c.report_year = s.report_year
+LEFT JOIN {views.APPROVAL} a ON a.submission_id = s.submission_id
 WHERE o.outcome = 'accepted' AND c.submission_id <> s.submission_id
   AND NOT EXISTS (
     SELECT 1 FROM {RAW_SCHEMA}.alerts_sent a
@@ -171,7 +174,19 @@ ORDER BY s.province, s.committee_name, s.file_name
 REPORT_KIND_LABELS = {"detailed": "báo cáo chi tiết", "aggregate_only": "báo cáo chỉ có trang tổng hợp"}
 
 
-def not_counted_problem(counted_version: int, counted_kind: str) -> Problem:
+def not_counted_problem(counted_version: int, counted_kind: str, held_by_lock: bool = False) -> Problem:
+    """Why an accepted report does not count: its year is locked (chốt số liệu) and it awaits the staff's approval,
+    or a detailed version of the same year wins over it (``int_submissions__counted``)."""
+    if held_by_lock:
+        return Problem(
+            sheet=None,
+            sheet_row=None,
+            message=f"Số liệu năm này của tỉnh đã được chốt: số liệu tổng hợp vẫn dùng lần gửi thứ {counted_version} "
+            "cho đến khi Ban Tổ chức tỉnh phê duyệt báo cáo này.",
+            value=None,
+            severity="warning",
+            fix="Ban Tổ chức tỉnh xem và phê duyệt (hoặc trả lại) báo cáo này trên cổng báo cáo.",
+        )
     counted = REPORT_KIND_LABELS.get(counted_kind, counted_kind)
     return Problem(
         sheet=None,
@@ -193,12 +208,12 @@ def unsent_reports(connection: duckdb.DuckDBPyConnection, audience: str = "") ->
     reports = {item.submission_id: item for item in found}
     for row in connection.execute(unsent_not_counted_sql(audience)).fetchall():
         submission_id, file_name, province, committee, year, version, email, outcome, run_id, archived = row[:10]
-        counted_version, counted_kind = row[10:]
+        counted_version, counted_kind, held_by_lock = row[10:]
         new_item = ReportItem(
             submission_id, file_name, province, committee, year, version, email, outcome, [], run_id, archived
         )
         item = reports.setdefault(submission_id, new_item)
-        item.problems.append(not_counted_problem(counted_version, counted_kind))
+        item.problems.append(not_counted_problem(counted_version, counted_kind, held_by_lock))
     return list(reports.values())
 
 
@@ -300,14 +315,15 @@ def fix_label(problem: Problem) -> str:
 
 def text_report(number: int, report: ReportItem) -> list[str]:
     lines = ["", f"{number}. {report_title(report)}"]
+    if report.portal_url:
+        lines.append(f"   Xem báo cáo trên cổng báo cáo: {report.portal_url}")
     for problem in report.problems[:MAX_ITEMS_PER_REPORT]:
         fix = f" {fix_label(problem)}: {problem.fix}" if problem.fix else ""
         lines.append(f"   - {where(problem)}: {problem.message}{fix}")
-        if problem.docs_url:
-            lines.append(f"     Chi tiết kiểm tra: {problem.docs_url}")
     hidden = len(report.problems) - MAX_ITEMS_PER_REPORT
     if hidden > 0:
-        lines.append(f"   … và {hidden} mục khác (xem bằng lệnh: chibo validate <tệp>).")
+        see = f"xem trên cổng: {report.portal_url}" if report.portal_url else "xem bằng lệnh: chibo validate <tệp>"
+        lines.append(f"   … và {hidden} mục khác ({see}).")
     if report.contact_email:
         lines.append(f"   Liên hệ người lập báo cáo: {report.contact_email}")
     return lines
@@ -350,14 +366,17 @@ def html_report(report: ReportItem) -> list[str]:
     escape = html.escape
     parts = [
         f"<h3>{escape(report_title(report))}</h3>",
+    ]
+    if report.portal_url:
+        parts.append(f'<p><a href="{escape(report.portal_url)}">Xem báo cáo trên cổng báo cáo</a></p>')
+    parts += [
         '<table border="1" cellpadding="4" cellspacing="0">',
-        "<tr><th>Vị trí</th><th>Nội dung</th><th>Giá trị</th><th>Cách sửa</th><th>Chi tiết</th></tr>",
+        "<tr><th>Vị trí</th><th>Nội dung</th><th>Giá trị</th><th>Cách sửa</th></tr>",
     ]
     for problem in report.problems[:MAX_ITEMS_PER_REPORT]:
-        link = f'<a href="{escape(problem.docs_url)}">Data Docs</a>' if problem.docs_url else ""
         cells = [where(problem), problem.message, problem.value or "", problem.fix or ""]  # no detail: staff
         row = "".join(f"<td>{escape(cell)}</td>" for cell in cells)
-        parts.append(f'<tr class="{escape(problem.severity)}">{row}<td>{link}</td></tr>')
+        parts.append(f'<tr class="{escape(problem.severity)}">{row}</tr>')
     parts.append("</table>")
     hidden = len(report.problems) - MAX_ITEMS_PER_REPORT
     if hidden > 0:
@@ -427,6 +446,9 @@ def compose_alerts(
     ``unsent_submitter_reports``; ``reports`` when not given); and, when reports were held (``held``: see
     ``unsent_held``), the operators' technical digest."""
     canonical = {province_match_key(p): p for p in settings.recipients}  # one digest a province, however spelt
+    reports = [replace(r, portal_url=settings.portal.link(f"/bao-cao/{r.submission_id}")) for r in reports]
+    if submitters is not None:
+        submitters = [replace(r, portal_url=settings.portal.link(f"/bao-cao/{r.submission_id}")) for r in submitters]
     sections = {canonical.get(province_match_key(p), p): s for p, s in (sections or {}).items()}
     by_province: dict[str, list[ReportItem]] = {}
     for report in reports:

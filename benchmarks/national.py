@@ -11,6 +11,8 @@ arrive the next night. Measured, in one run:
 - the night of the ten new reports on top of it, and the same two nights on a warehouse of the four provinces of the
   demo history (Lào Cai, Yên Bái, Điện Biên, Sơn La): the ratio says whether a night grows with history;
 - ``chibo validate`` on one detailed district report, in a new process (cold) and a second time in one process (warm);
+- the portal on the full deployment (``benchmarks/portal.py``): that report uploaded to the verdict page, and its
+  province's dashboard on the whole history;
 - the floors: python-calamine alone parsing every workbook on every core, and DuckDB loading the same rows from CSV
   with six checks and two marts in SQL.
 
@@ -37,13 +39,20 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from benchmarks.portal import REPEATS, PortalTimes, portal_times
 from chibo.config import PATH_OVERRIDES, REPO_ROOT
 
 BENCH_DIR = REPO_ROOT / "var" / "bench"
 DEMO_PROVINCES = ("Lào Cai", "Yên Bái", "Điện Biên", "Sơn La")
 HELD_BACK = 10
 HELD_BACK_PREFIX = "2025_lao-cai_"
-TARGETS = {"backfill_seconds": 150.0, "night_task_seconds": 30.0, "night_ratio": 1.2, "validate_cold": 3.0}
+TARGETS = {
+    "backfill_seconds": 150.0,
+    "night_task_seconds": 30.0,
+    "night_ratio": 1.2,
+    "validate_cold": 3.0,
+    "portal_verdict": 3.0,
+}
 PEAK_TARGET_GB = 2.0
 
 
@@ -342,6 +351,7 @@ def report(
     nights: list[Night],
     floors: dict[str, float],
     validate: tuple[float, float, float],
+    portal: PortalTimes,
 ) -> str:
     backfill, new_on_full, small_backfill, new_on_small = nights
     floor_total = floors["parse"] + floors["sql"]
@@ -373,7 +383,12 @@ def report(
         f"{TARGETS['validate_cold']:.0f} s | {validate[1] / TARGETS['validate_cold']:.1f}× |",
         f"| `chibo validate`, warm (second call in one process) | {validate[2]:.1f} s | | |",
         f"| `chibo validate`, first call of a new deployment (builds check-template) | {validate[0]:.1f} s | | |",
-        "| the portal's verdict | not built yet (issue 11) | | |",
+        f"| the portal: upload to verdict, the same report, server warm (median of {REPEATS}) | "
+        f"{portal.upload_seconds:.2f} s ({portal.outcome}) | target ≤ {TARGETS['portal_verdict']:.0f} s | "
+        f"{portal.upload_seconds / TARGETS['portal_verdict']:.2f}× |",
+        f"| the portal: province {portal.province}'s dashboard, {portal.report_year} (median of {REPEATS}) | "
+        f"{portal.dashboard_seconds:.2f} s | | |",
+        f"| the portal: the same dashboard as it opens (newest year) | {portal.dashboard_latest_seconds:.2f} s | | |",
     ]
     del small_backfill
     return "\n".join(lines) + "\n"
@@ -409,7 +424,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     detailed = sorted(name for name in load.small if name.startswith("2023_"))[0]
     validate = validate_times(load.folder / detailed, scratch / "validate")
-    text = report(profile, args, nights, floors, validate)
+    portal = portal_times(load.folder / detailed, deployment(scratch / "full"), scratch / "portal.log")
+    print(portal, flush=True)
+    text = report(profile, args, nights, floors, validate, portal)
     print(text)
     (BENCH_DIR / f"{profile.name}-{date.today().isoformat()}.md").write_text(text, encoding="utf-8")
     if not args.keep:

@@ -190,7 +190,16 @@ def command_init(args: argparse.Namespace) -> int:
     """Prepare a deployment, idempotently: the folders and the warehouse, then Airflow (``initialise``)."""
     from chibo.airflow_setup import initialise
 
-    initialise(load_settings(), os.environ, api_server=True, say=print)
+    settings = load_settings()
+    initialise(settings, os.environ, api_server=True, say=print)
+    from portal import store
+
+    applied = store.migrate(settings)  # the portal's database: created if missing, then its migrations
+    print(
+        f"chibo init: the portal's database is at migration {store.schema_version(settings)}"
+        + (f" (applied now: {', '.join(map(str, applied))})" if applied else "")
+        + "."
+    )
     print("chibo init: ready.")
     return EXIT_READY
 
@@ -235,6 +244,73 @@ def command_history(args: argparse.Namespace) -> int:
     return EXIT_ACCEPTED
 
 
+# ------------------------------------------------------------------ the portal
+
+SAMPLE_ACCOUNTS = Path(__file__).resolve().parent.parent / "demo" / "portal_accounts.csv"
+
+
+def print_created(created: Sequence, problems: Sequence[str]) -> None:  # portal.accounts.Created, imported lazily
+    for account in created:
+        password = f" — mật khẩu: {account.password}" if account.password else ""
+        print(f"Đã tạo tài khoản {account.username} ({account.role}, {account.scope}){password}")
+    for problem in problems:
+        print(f"Không tạo được: {problem}", file=sys.stderr)
+
+
+def command_account(args: argparse.Namespace) -> int:
+    """Create portal accounts: one (``add``) or a whole file (``import``); ``list`` shows them."""
+    from portal import accounts, store
+
+    settings = load_settings()
+    store.migrate(settings)
+    if args.action == "import":
+        created, problems = accounts.import_file(settings, Path(args.file))
+        print_created(created, problems)
+        return EXIT_ACCEPTED if not problems else EXIT_REJECTED
+    if args.action == "list":
+        with store.transaction(settings) as connection:
+            rows = connection.execute(store.accounts.select().order_by(store.accounts.c.username)).mappings().all()
+        for row in rows:
+            scope = row["committee_key"] or row["province_code"] or "*"
+            print(f"{row['username']}\t{row['role']}\t{scope}\t{row['email'] or ''}")
+        return EXIT_ACCEPTED
+    password = Path(args.password_file).read_text(encoding="utf-8").strip() if args.password_file else None
+    new = accounts.NewAccount(
+        username=args.username, role=args.role, password=password, full_name=args.full_name,
+        province=args.province, committee_name=args.committee, committee_code=args.committee_code,
+        committee_level=None, report_year=args.year, email=args.email, phone=args.phone,
+    )  # fmt: skip
+    try:
+        print_created([accounts.create(settings, new)], [])
+    except accounts.AccountError as error:
+        print(f"Không tạo được tài khoản: {error}", file=sys.stderr)
+        return EXIT_REJECTED
+    return EXIT_ACCEPTED
+
+
+def command_serve(args: argparse.Namespace) -> int:
+    """The Board's portal (docs/portal.md) on ``--host``:``--port``, until interrupted."""
+    import uvicorn
+
+    from portal import accounts, store
+    from portal.web import create_app
+
+    settings = load_settings()
+    store.migrate(settings)
+    if args.sample:
+        with store.transaction(settings) as connection:
+            existing = {
+                row[0]
+                for row in connection.execute(store.accounts.select().with_only_columns(store.accounts.c.username))
+            }
+        if not existing:
+            print_created(*accounts.import_file(settings, SAMPLE_ACCOUNTS))
+            print(f"(tài khoản mẫu: {SAMPLE_ACCOUNTS})")
+    print(f"Cổng báo cáo: http://{args.host}:{args.port}/ (địa chỉ công khai: {settings.portal.public_url})")
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning", proxy_headers=args.proxy)
+    return EXIT_ACCEPTED
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="chibo", description="chibo: party-organisation statistics warehouse")
     commands = root.add_subparsers(dest="command", required=True)
@@ -265,6 +341,35 @@ def parser() -> argparse.ArgumentParser:
         "password); idempotent: exit 0 ready, 2 refused with the reasons",
     )
     init.set_defaults(handler=command_init)
+    serve = commands.add_parser("serve", help="the Board's web portal (docs/portal.md)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--sample",
+        action="store_true",
+        help="create the sample accounts (demo/portal_accounts.csv) when the portal has none",
+    )
+    serve.add_argument("--proxy", action="store_true", help="behind a reverse proxy: trust its X-Forwarded-For")
+    serve.set_defaults(handler=command_serve)
+    account = commands.add_parser("account", help="create portal accounts")
+    actions = account.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="one account; without --password-file a password is generated and shown")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=("submitter", "staff", "operator"))
+    add.add_argument("--province", help="the province (staff: as from 1 July 2025; submitter: as its reports say)")
+    add.add_argument(
+        "--committee", help="submitter: the committee's name as its reports say, e.g. 'Đảng bộ huyện Bảo Thắng'"
+    )
+    add.add_argument("--committee-code")
+    add.add_argument("--year", type=int, help="submitter: a report year of the committee (its era)")
+    add.add_argument("--full-name")
+    add.add_argument("--email")
+    add.add_argument("--phone")
+    add.add_argument("--password-file", help="a file holding the password (never on the command line)")
+    imported = actions.add_parser("import", help="every account of a CSV file (a province at once)")
+    imported.add_argument("file")
+    actions.add_parser("list", help="the accounts")
+    account.set_defaults(handler=command_account)
     return root
 
 

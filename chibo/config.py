@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -87,6 +87,45 @@ def parse_completeness(section: Mapping[str, Any] | None) -> Completeness:
     )
 
 
+PORTAL_DATABASE_FILE = "portal.sqlite"  # the embedded default, in the work folder
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
+@dataclass(frozen=True)
+class Portal:
+    """The Board's web portal (docs/portal.md): its own database and the address people reach it at."""
+
+    database_url: str | None = None  # SQLAlchemy URL, postgresql+psycopg2://... or sqlite:///<file>; None: the
+    # embedded default, a SQLite file in the work folder (``Settings.portal`` fills it in)
+    public_url: str = DEFAULT_PUBLIC_URL  # what links in e-mails point to
+    login_attempts_per_minute: int = 5  # per account name and per address; then 429 for a minute
+
+    def link(self, path: str) -> str:
+        """An absolute link to a portal page, e.g. ``link("/bao-cao/abc")``."""
+        return self.public_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+def parse_portal(section: Mapping[str, Any] | None, environ: Mapping[str, str], base: Path) -> Portal:
+    """The ``portal`` section of chibo.yaml (``CHIBO_PORTAL_DATABASE_URL``, ``CHIBO_PORTAL_PUBLIC_URL`` override)."""
+    section = section or {}
+    if not isinstance(section, Mapping):
+        raise ValueError(f"`portal` must be a mapping of settings, not {_kind(section)}")
+    _known_keys(section, "portal", PORTAL_KEYS)
+    url = environ.get("CHIBO_PORTAL_DATABASE_URL") or _text(section, "database_url", "portal", None)
+    if url is not None and url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        url = f"sqlite:///{_resolve(base, url.removeprefix('sqlite:///'))}"  # relative to chibo.yaml's folder
+    if url is not None and not url.startswith(("sqlite:///", "postgresql")):
+        raise ValueError(f"`portal.database_url` must be sqlite:///<file> or postgresql+psycopg2://..., not {url!r}")
+    public_url = environ.get("CHIBO_PORTAL_PUBLIC_URL") or _text(section, "public_url", "portal", DEFAULT_PUBLIC_URL)
+    if not str(public_url).startswith(("http://", "https://")):
+        raise ValueError(f"`portal.public_url` must start with http:// or https://, not {public_url!r}")
+    return Portal(
+        database_url=url,
+        public_url=str(public_url),
+        login_attempts_per_minute=_integer(section, "login_attempts_per_minute", "portal", 5),
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
     inbox: Path
@@ -109,6 +148,14 @@ class Settings:
     publish_keep_versions: int = 3  # published snapshots kept, the current one included
     smtp_fallback_conn_id: str | None = None  # a second SMTP connection for the failed-night notice
     lock_wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS  # waiting for the warehouse held elsewhere (warehouse/lock.py)
+    portal_config: Portal = field(default_factory=Portal)  # chibo.yaml's `portal`
+
+    @property
+    def portal(self) -> Portal:
+        """The portal's settings; its database a SQLite file in the work folder unless chibo.yaml names one."""
+        if self.portal_config.database_url is not None:
+            return self.portal_config
+        return replace(self.portal_config, database_url=f"sqlite:///{self.work_dir / PORTAL_DATABASE_FILE}")
 
     def recipients_for(self, province: str | None) -> tuple[str, ...]:
         """Addresses for a province's alert, matched whatever the case, diacritics or "Tỉnh" prefix;
@@ -140,7 +187,8 @@ def _resolve(base: Path, value: str) -> Path:
 
 # The keys chibo.yaml may hold: anything else is a typo that would silently be ignored (an "alert:" section would
 # leave every province without its digest), so it is refused.
-TOP_LEVEL_KEYS = ("paths", "intake", "quality", "publish", "smtp", "alerts", "completeness", "warehouse")
+TOP_LEVEL_KEYS = ("paths", "intake", "quality", "publish", "smtp", "alerts", "completeness", "warehouse", "portal")
+PORTAL_KEYS = ("database_url", "public_url", "login_attempts_per_minute")
 INTAKE_KEYS = ("settle_probe_seconds", "limits")
 SMTP_KEYS = ("conn_id", "mail_from", "fallback_conn_id")
 ALERTS_KEYS = ("recipients", "operators", "copy_submitter", "send_when_empty")
@@ -364,6 +412,7 @@ def _settings(document: Mapping[str, Any], environ: Mapping[str, str], base: Pat
             if lock_wait is not None
             else _number(warehouse, "lock_wait_seconds", "warehouse", DEFAULT_LOCK_WAIT_SECONDS)
         ),
+        portal_config=parse_portal(document.get("portal"), environ, base),
     )
 
 

@@ -354,11 +354,21 @@ class NightValidation:
     ``findings`` builds the night's Data Docs once and returns every finding, ordered by submission, sheet and
     row, each linked to the page of the suite run that found it."""
 
-    def __init__(self, contract: Contract | None = None, docs_dir: Path | None = None, run_name: str | None = None):
+    def __init__(
+        self,
+        contract: Contract | None = None,
+        docs_dir: Path | None = None,
+        run_name: str | None = None,
+        suites: NightSuites | None = None,
+    ):
+        """``suites``: a context whose suites a long-running process keeps declared (the portal's checker: no
+        Data Docs), reused here instead of a new one."""
         self.contract = contract or load_contract()
         rules = all_rules(self.contract)
         self.rules_by_id = {rule.rule_id: rule for rule in rules}
-        self.suites = NightSuites(rules, docs_dir, run_name)
+        if suites is not None:
+            suites.results.clear()  # only this validation's results are paged (none: it has no docs_dir)
+        self.suites = suites if suites is not None else NightSuites(rules, docs_dir, run_name)
         self.found: list[tuple[Finding, int | None]] = []  # each finding and the result (index) that found it
 
     def validate(self, frames: Mapping[str, pd.DataFrame]) -> None:

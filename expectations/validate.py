@@ -24,7 +24,7 @@ from expectations.data_docs import night_docs_dir
 from expectations.frames import build_frames
 from expectations.history import warehouse_frames
 from expectations.rules import INTAKE_FAILED_RULE, UNREADABLE_RULE, Rule, all_rules, system_rules
-from expectations.runner import Finding, NightValidation
+from expectations.runner import Finding, NightSuites, NightValidation
 from warehouse import views
 from warehouse.raw import RAW_SCHEMA, insert_rows
 
@@ -309,12 +309,14 @@ def validate_parts(
     today: date,
     docs_dir: Path | None,
     run_id: str,
+    suites: NightSuites | None = None,
 ) -> list[Finding]:
     """The findings of the readable submissions, validated part by part in the night's one GX context (none
-    when there is no readable submission: Great Expectations is not even imported)."""
+    when there is no readable submission: Great Expectations is not even imported); ``suites``: a context kept
+    warm by a long-running process instead of a new one."""
     if not submission_ids:
         return []
-    night = NightValidation(contract, docs_dir, run_id)
+    night = NightValidation(contract, docs_dir, run_id, suites=suites)
     for part in parts(submission_ids, sheet_rows_of(connection, submission_ids)):
         tables = load_tables(connection, contract, part)
         part_detailed = detailed_ids.intersection(part)
@@ -331,6 +333,7 @@ def validate_pending(
     contract: Contract | None = None,
     settings: Settings | None = None,
     today: date | None = None,
+    suites: NightSuites | None = None,
 ) -> list[Outcome]:
     """Validate every pending submission, part by part in the night's one GX context, and record the outcomes
     (all of them at once, at the end: the warehouse's views see none of tonight's decisions while it validates).
@@ -360,9 +363,9 @@ def validate_pending(
         )
         for row in records
     }
-    docs_dir = night_docs_dir(settings.data_docs, run_id) if settings is not None else None
+    docs_dir = night_docs_dir(settings.data_docs, run_id) if settings is not None and suites is None else None
     findings = validate_parts(
-        connection, contract, readable_ids, detailed_ids, resolutions, keys_and_years, today, docs_dir, run_id
+        connection, contract, readable_ids, detailed_ids, resolutions, keys_and_years, today, docs_dir, run_id, suites
     )
     findings += [
         unreadable_finding(s, m) for s, m in zip(unreadable["submission_id"], unreadable["read_error"], strict=True)

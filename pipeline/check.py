@@ -13,9 +13,10 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chibo.config import Settings
 from expectations.runner import Finding
@@ -23,6 +24,9 @@ from expectations.validate import Outcome, intake_failed_finding
 from warehouse import views
 from warehouse.lock import warehouse_lock
 from warehouse.raw import RAW_SCHEMA, connect
+
+if TYPE_CHECKING:  # GX is imported only when a check validates
+    from expectations.runner import NightSuites
 
 FINDINGS_SQL = f"""
 SELECT rule_id, severity, sheet, sheet_row, field, value, message, fix, docs_url, detail
@@ -118,16 +122,54 @@ def empty_warehouse_with_views(settings: Settings) -> Path | None:
     return template.warehouse
 
 
-def check_files(
-    paths: Sequence[Path], settings: Settings, warehouse: Path | None = None, today: date | None = None
-) -> list[Outcome]:
+@dataclass(frozen=True)
+class Identity:
+    """Who a checked report says it is from, as intake registered it (raw.submissions)."""
+
+    committee_key: str | None
+    committee_name: str | None
+    province: str | None
+    province_code: str | None
+    report_year: int | None
+    sha256: str | None
+
+
+IDENTITY_SQL = f"""
+SELECT committee_key, committee_name, province, province_code, report_year, sha256
+FROM {RAW_SCHEMA}.submissions WHERE submission_id = ?
+"""
+
+
+def recorded_identity(settings: Settings, submission_id: str) -> Identity:
+    if not submission_id:
+        return Identity(None, None, None, None, None, None)
+    with connect(settings.warehouse, read_only=True) as connection:
+        rows = connection.execute(IDENTITY_SQL, [submission_id]).fetchall()
+    return Identity(*rows[0]) if rows else Identity(None, None, None, None, None, None)
+
+
+@dataclass(frozen=True)
+class Checked:
+    outcome: Outcome
+    identity: Identity
+
+
+def check_files_with_identity(
+    paths: Sequence[Path],
+    settings: Settings,
+    warehouse: Path | None = None,
+    today: date | None = None,
+    suites: NightSuites | None = None,
+) -> list[Checked]:
     """Take the files in and validate them together, as one night would, in a scratch warehouse; one
-    outcome per path, in order."""
+    outcome and the identity intake read, per path, in order. ``suites``: the GX context of a long-running
+    checker (the portal's), whose suites stay declared from one check to the next."""
     from pipeline import nightly
 
     with tempfile.TemporaryDirectory(prefix="chibo-check-") as folder:
         scratch = scratch_settings(settings, Path(folder))
         scratch.inbox.mkdir()
+        scratch.work_dir.mkdir()
         source = warehouse if warehouse is not None else empty_warehouse_with_views(settings)
         if source is not None:
             copy_warehouse(source, scratch.warehouse)
@@ -135,8 +177,8 @@ def check_files(
             place(path, scratch.inbox)
         run_id = f"check__{datetime.now(UTC):%Y-%m-%dT%H:%M:%S}"
         intake = {result["file_name"]: result for result in nightly.ingest(scratch, run_id)}
-        nightly.validate(scratch, run_id, today=today)
-        outcomes = []
+        nightly.validate(scratch, run_id, today=today, suites=suites)
+        checked = []
         for path in paths:
             result = intake.get(path.name, {})
             submission_id = result.get("submission_id") or ""
@@ -149,8 +191,17 @@ def check_files(
                     f"intake status {result.get('status', 'missing')}",
                 )
                 outcome = Outcome(submission_id, "held", (finding,))
-            outcomes.append(outcome)
-        return outcomes
+            identity = recorded_identity(scratch, submission_id) if scratch.warehouse.is_file() else None
+            checked.append(Checked(outcome, identity or Identity(None, None, None, None, None, None)))
+        return checked
+
+
+def check_files(
+    paths: Sequence[Path], settings: Settings, warehouse: Path | None = None, today: date | None = None
+) -> list[Outcome]:
+    """Take the files in and validate them together, as one night would, in a scratch warehouse; one
+    outcome per path, in order."""
+    return [checked.outcome for checked in check_files_with_identity(paths, settings, warehouse, today)]
 
 
 def check_file(path: Path, settings: Settings, warehouse: Path | None = None, today: date | None = None) -> Outcome:

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from chibo.config import Settings, vietnam_today
 from chibo.deployment import create_night_folders, require_ready
@@ -23,6 +24,9 @@ from warehouse.lock import warehouse_lock
 from warehouse.raw import RAW_SCHEMA, connect
 
 log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:  # GX is imported only by the tasks that validate
+    from expectations.runner import NightSuites
 
 
 def prepare_night(settings: Settings) -> list[str]:
@@ -41,9 +45,26 @@ def discover_submissions(settings: Settings) -> list[str]:
     return [path.name for path in discover(settings.inbox)]
 
 
+def sync_approvals(settings: Settings) -> int:
+    """Record the portal's current approvals and locks in the warehouse (``warehouse.approvals.record_decisions``,
+    under chibo's lock on it), so tonight's views and marts see the staff's latest decisions; returns how many
+    decisions and locks were recorded. Whatever the portal's store raises fails the night: without the current
+    locks, a version received after a lock could count unapproved."""
+    from portal.store import current_decisions
+    from warehouse.approvals import record_decisions
+
+    decisions, locks = current_decisions(settings)
+    with connect(settings.warehouse, holder="sync approvals", wait_seconds=settings.lock_wait_seconds) as connection:
+        record_decisions(connection, decisions, locks)
+    log.info("recorded %d approval decisions and %d province locks from the portal", len(decisions), len(locks))
+    return len(decisions) + len(locks)
+
+
 def ingest(settings: Settings, run_id: str, today: date | None = None) -> list[dict[str, str]]:
-    """Take in the inbox, and refresh which committees are expected to report (for completeness)."""
+    """Record the portal's approvals and locks (``sync_approvals``, first: every view and mart of the night sees
+    them), take in the inbox, and refresh which committees are expected to report (for completeness)."""
     today = today or vietnam_today()
+    sync_approvals(settings)
     with connect(settings.warehouse, holder=f"ingest run_id {run_id}", wait_seconds=settings.lock_wait_seconds) as c:
         results = ingest_inbox(
             c,
@@ -59,15 +80,19 @@ def ingest(settings: Settings, run_id: str, today: date | None = None) -> list[d
     return [asdict(result) for result in results]
 
 
-def validate(settings: Settings, run_id: str, today: date | None = None) -> dict[str, str]:
-    """Validate every pending submission; ``today`` (default: today in Vietnam) judges report years and dates."""
+def validate(
+    settings: Settings, run_id: str, today: date | None = None, suites: NightSuites | None = None
+) -> dict[str, str]:
+    """Validate every pending submission; ``today`` (default: today in Vietnam) judges report years and dates.
+    ``suites``: a GX context whose suites are already declared, kept by a long-running process (the portal's
+    checker), in which case no Data Docs are built."""
     from expectations.validate import validate_pending
 
     what = f"validate run_id {run_id}"
     with warehouse_lock(settings.warehouse, what, settings.lock_wait_seconds):  # the views and the batch, as one
         build_views(settings, what)
         with connect(settings.warehouse, holder=what) as connection:
-            outcomes = validate_pending(connection, run_id, settings=settings, today=today)
+            outcomes = validate_pending(connection, run_id, settings=settings, today=today, suites=suites)
     return {outcome.submission_id: outcome.outcome for outcome in outcomes}
 
 

@@ -8,16 +8,27 @@ The browser is offline by default: every host name except localhost resolves to 
 that pulls scripts or styles from a CDN renders as it would on a machine without internet access, the same
 on every run (a DNS look-up that times out would otherwise add seconds), and no traffic leaves the machine.
 Text hidden by CSS is still returned: this reads the DOM, not pixels.
+
+``driven_chromium`` is the same browser driven by a test through Selenium and Debian's chromedriver (log in,
+fill forms, upload files, click), and ``page_png`` saves the whole page it shows.
 """
 
 from __future__ import annotations
 
+import base64
+import math
 import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from selenium.webdriver.chrome.webdriver import WebDriver
 
 TIMEOUT_SECONDS = 30
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
@@ -130,4 +141,59 @@ def screenshot(url_or_path: str | Path, png: Path, width: int = 1280, height: in
     run_chromium(url_or_path, f"--window-size={width},{height}", f"--screenshot={Path(png).resolve()}", offline=offline)
     if not png.exists():
         raise BrowserFailed(f"Chromium wrote no screenshot of {as_url(url_or_path)}")
+    return png
+
+
+# ------------------------------------------------------------------ a browser a test drives (Selenium)
+
+WEBDRIVER_FLAGS = ("--headless=new", *(flag for flag in FLAGS if not flag.startswith("--headless")))
+
+
+def chromedriver() -> str:
+    found = shutil.which("chromedriver")
+    if found:
+        return found
+    raise BrowserMissing(
+        "chromedriver is not installed: run `apt-get update && apt-get install -y --no-install-recommends "
+        "chromium chromium-driver` (Debian), or `make browser`"
+    )
+
+
+@contextmanager
+def driven_chromium(width: int = 1280, height: int = 1800, offline: bool = True) -> Iterator[WebDriver]:
+    """Debian's Chromium driven through its own chromedriver (never Selenium Manager, never a download),
+    headless, offline like ``run_chromium``, with a fresh profile: no cookie from another test."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium()
+    with tempfile.TemporaryDirectory(prefix="chibo-webdriver-") as profile:
+        for flag in (*WEBDRIVER_FLAGS, *([OFFLINE_FLAG] if offline else []), f"--window-size={width},{height}"):
+            options.add_argument(flag)
+        options.add_argument(f"--user-data-dir={profile}")
+        driver = webdriver.Chrome(service=Service(chromedriver()), options=options)
+        driver.set_page_load_timeout(TIMEOUT_SECONDS)
+        try:
+            yield driver
+        finally:
+            driver.quit()
+
+
+def page_png(driver: WebDriver, png: Path, max_height: int = 4000) -> Path:
+    """A PNG of the whole page the driver shows (not only the window), as wide as the window, at most
+    ``max_height`` CSS pixels tall."""
+    metrics = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
+    width = driver.get_window_size()["width"]
+    height = min(math.ceil(metrics["cssContentSize"]["height"]), max_height)
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
+        },
+    )
+    png.parent.mkdir(parents=True, exist_ok=True)
+    png.write_bytes(base64.b64decode(shot["data"]))
     return png

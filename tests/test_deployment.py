@@ -18,8 +18,8 @@ from chibo.config import PATH_OVERRIDES, REPO_ROOT
 
 ENV_EXAMPLE = REPO_ROOT / ".env.example"
 AIRFLOW_SERVICES = ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer")
-LONG_RUNNING = (*AIRFLOW_SERVICES, "airflow-worker", "flower", "postgres", "redis", "mailpit")
-NEEDS_HEALTHCHECK = (*AIRFLOW_SERVICES, "airflow-worker", "postgres", "redis")
+LONG_RUNNING = (*AIRFLOW_SERVICES, "airflow-worker", "flower", "postgres", "redis", "mailpit", "portal")
+NEEDS_HEALTHCHECK = (*AIRFLOW_SERVICES, "airflow-worker", "postgres", "redis", "portal")
 
 
 def compose_binary() -> Path:
@@ -80,7 +80,7 @@ def test_every_service_is_there_and_celery_only_with_its_profile(rendered: dict[
     assert set(rendered["services"]) == {*LONG_RUNNING, "airflow-init"}
     default = compose(ENV_EXAMPLE, "config", "--services")
     assert default.returncode == 0, default.stderr
-    assert set(default.stdout.split()) == {*AIRFLOW_SERVICES, "airflow-init", "postgres", "mailpit"}
+    assert set(default.stdout.split()) == {*AIRFLOW_SERVICES, "airflow-init", "postgres", "mailpit", "portal"}
     assert rendered["services"]["airflow-worker"]["command"] == ["airflow", "celery", "worker"]
 
 
@@ -96,7 +96,7 @@ def test_services_have_health_checks_and_restart_policies(rendered: dict[str, An
 def test_airflow_waits_for_its_database_and_for_chibo_init(rendered: dict[str, Any]):
     services = rendered["services"]
     assert services["airflow-init"]["command"] == ["chibo", "init"]
-    for name in (*AIRFLOW_SERVICES, "airflow-worker", "flower"):
+    for name in (*AIRFLOW_SERVICES, "airflow-worker", "flower", "portal"):
         depends = services[name]["depends_on"]
         assert depends["postgres"]["condition"] == "service_healthy", name
         assert depends["airflow-init"]["condition"] == "service_completed_successfully", name
@@ -125,6 +125,19 @@ def test_airflow_processes_share_secrets_and_the_execution_api(rendered: dict[st
         assert "AIRFLOW_ADMIN_PASSWORD" not in environment  # only chibo init reads it
     init = rendered["services"]["airflow-init"]["environment"]
     assert init["AIRFLOW_ADMIN_PASSWORD"] and init["CHIBO_SMTP_URI"].startswith("smtp://mailpit:")
+
+
+def test_the_portal_and_the_night_share_the_portal_database_and_its_address(rendered: dict[str, Any]):
+    """The night reads the portal's approvals and locks, and its digest links to the portal: one database URL and
+    one public address for every process; the portal is served on its port by `chibo serve`."""
+    services = rendered["services"]
+    names = (*AIRFLOW_SERVICES, "airflow-worker", "airflow-init", "portal")
+    for variable in ("CHIBO_PORTAL_DATABASE_URL", "CHIBO_PORTAL_PUBLIC_URL"):
+        assert len({services[name]["environment"][variable] for name in names}) == 1, variable
+    url = services["portal"]["environment"]["CHIBO_PORTAL_DATABASE_URL"]
+    assert url.startswith("postgresql+psycopg2://") and url.endswith("@postgres:5432/chibo_portal")
+    assert services["portal"]["command"][:2] == ["chibo", "serve"]
+    assert [port["target"] for port in services["portal"]["ports"]] == [8000]
 
 
 def test_celery_is_switched_on_from_the_env_file(tmp_path: Path):

@@ -62,6 +62,7 @@ PRODUCT_PACKAGES = (
     "expectations",
     "alerts",
     "pipeline",
+    "portal",
     "chibo",
     "dags",
 )
@@ -591,7 +592,8 @@ from demo.history_generator import generate_history, no_such_generator
 # --- the package map -----------------------------------------------------------------------------------------
 
 # docs/architecture.md, "Package map": a package imports only packages of a lower layer. Packages of one layer
-# never import each other. chibo/config.py (settings) is a layer of its own; the rest of chibo/ is the top.
+# never import each other. chibo/config.py (settings) is a layer of its own; the rest of chibo/ is the top. The
+# portal's database (portal/store.py) sits below the night, which reads its decisions; the web application above.
 LAYERS = (
     {"chibo.errors"},
     {"contract"},
@@ -599,9 +601,10 @@ LAYERS = (
     {"chibo.config"},
     {"units"},
     {"warehouse"},
-    {"ingestion", "expectations", "alerts", "chibo.deployment"},
+    {"ingestion", "expectations", "alerts", "chibo.deployment", "portal.store"},
     {"pipeline"},
-    {"dags", "chibo"},
+    {"dags", "portal"},
+    {"chibo"},
 )
 # Imports against the map that the code has today (to be removed, not added to).
 KNOWN_EXCEPTIONS: set[tuple[str, str]] = set()
@@ -610,7 +613,8 @@ MAY_IMPORT_DEMO = {"chibo.cli"}
 
 
 def _package_of(module: str) -> str:
-    return module if module in {"chibo.config", "chibo.errors", "chibo.deployment"} else module.split(".")[0]
+    modules = {"chibo.config", "chibo.errors", "chibo.deployment", "portal.store"}
+    return module if module in modules else module.split(".")[0]
 
 
 def _layer_of(module: str) -> int | None:

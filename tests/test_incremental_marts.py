@@ -1,17 +1,20 @@
 """The marts built night after night (incremental: only the committee and province years that changed) are the
 marts a full rebuild (``dbt build --full-refresh``) gives on the same warehouse, checksum for checksum: a demo
-history arriving over several nights, with a corrected version of a report already counted and a rejected one."""
+history arriving over several nights, with a corrected version of a report already counted and a rejected one, then
+a night where only the staff's approval of a counted report changed."""
 
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime
 from pathlib import Path
 
 from chibo.config import Settings
 from contract.workbook import write_csv_zip
 from demo.history_generator import history_reports
 from pipeline import nightly
-from pipeline.dbt_runner import dbt_build
+from pipeline.dbt_runner import DBT_PROJECT_DIR, dbt_build
+from warehouse.approvals import ApprovalDecision, record_decisions
 from warehouse.raw import connect
 
 PROVINCES = ["Yên Bái"]  # restated onto today's Lào Cai
@@ -90,10 +93,29 @@ def test_incremental_nights_give_the_marts_of_a_full_rebuild(settings: Settings)
     # the corrected versions count, the rejected one never does
     assert new_versions == sorted([(f"{counted_stem}-v2.zip", 2), (f"{other_stem}-v2.zip", 2)])
 
+    # a fourth night where only the staff's approval of a report already counted changes (no file, no lock)
+    [_, approved_stem, *_] = by_year[2023]  # a detailed report counted since the first night
+    with connect(settings.warehouse) as connection:
+        [(approved_id,)] = connection.execute(
+            "select submission_id from raw.submissions where file_name = ?", [f"{approved_stem}.zip"]
+        ).fetchall()
+    nightly.ingest(settings, "night-4")  # the night's sync of the portal comes first; its state is then:
+    with connect(settings.warehouse) as connection:
+        record_decisions(connection, [ApprovalDecision(approved_id, "approved", None, "lan", datetime.now(UTC))], [])
+    nightly.build_marts(settings, "night-4")
+    with connect(settings.warehouse, read_only=True) as connection:
+        approved = connection.execute(
+            "select distinct approval_state from marts.fct_evaluations where submission_id = ?", [approved_id]
+        ).fetchall()
+        [(committees_approved,)] = connection.execute(
+            "select sum(committees_approved) from marts.fct_province_year_restated where report_year = 2023"
+        ).fetchall()
+    assert approved == [("approved",)] and committees_approved == 1
+
     incremental = mart_checksums(settings.warehouse)
     dbt_build(settings.warehouse, settings.work_dir, full_refresh=True)
     full = mart_checksums(settings.warehouse)
 
     assert {mart for mart in full if mart.startswith(("fct_", "dim_"))} == set(full)
-    assert len(full) == 12
+    assert set(full) == {model.stem for model in (DBT_PROJECT_DIR / "models" / "marts").rglob("*.sql")}
     assert incremental == full

@@ -60,26 +60,34 @@ def infer_level(level: str | None, year: int | None) -> str | None:
 
 
 def resolve(report: ParsedReport) -> Resolution | None:
-    """The official administrative unit of the submitting committee, valid in the report's year.
-
-    A province-level report (level "tinh": the province's own aggregate) resolves to its province.
-    """
+    """The official administrative unit of the submitting committee, valid in the report's year."""
     year = parse_year(report.info("report_year"))
     if year is None:
         return None
-    if report.info("committee_level") == "tinh":
-        unit = resolve_province(report.info("province") or "", year)
+    return resolve_names(
+        report.info("province"),
+        report.info("committee_name"),
+        report.info("committee_code"),
+        report.info("committee_level"),
+        year,
+    )
+
+
+def resolve_names(
+    province: str | None, committee_name: str | None, committee_code: str | None, level: str | None, year: int
+) -> Resolution:
+    """The unit a committee named so reports as in ``year`` (a report's ``thong_tin``, or an account being
+    created for it). A province-level committee (level "tinh": the province's own aggregate) resolves to its
+    province; then the registry of committees directly under a province; then districts or communes."""
+    if level == "tinh":
+        unit = resolve_province(province or "", year)
         if unit is not None:
             return Resolution("resolved", unit, (), None)
-        return Resolution(
-            "unknown", None, (), f"Không tìm thấy tỉnh «{report.info('province')}» trong danh mục năm {year}."
-        )
-    direct = resolve_direct(report.info("province"), report.info("committee_name"), year)
+        return Resolution("unknown", None, (), f"Không tìm thấy tỉnh «{province}» trong danh mục năm {year}.")
+    direct = resolve_direct(province, committee_name, year)
     if direct is not None:
         return direct
-    return resolve_committee(
-        report.info("province"), report.info("committee_name"), report.info("committee_code"), year
-    )
+    return resolve_committee(province, committee_name, committee_code, year)
 
 
 def province_code_of_report(report: ParsedReport, resolution: Resolution | None) -> str | None:

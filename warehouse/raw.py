@@ -115,6 +115,20 @@ REGISTRY_TABLES: dict[str, dict[str, str]] = {
         "docs_url": "VARCHAR",
         "detail": "VARCHAR",  # technical detail for the operators, only when the check could not run
     },
+    # the portal's current staff decisions, replaced whole each night (warehouse/approvals.py: record_decisions)
+    "approval_decisions": {
+        "submission_id": "VARCHAR",
+        "state": "VARCHAR",  # approved | returned: the latest decision on the submission
+        "comment": "VARCHAR",
+        "decided_by": "VARCHAR",
+        "decided_at": "TIMESTAMP",  # UTC
+    },
+    "province_locks": {
+        "province_code": "VARCHAR",  # in the report year's era, as raw.submissions.province_code
+        "report_year": "INTEGER",
+        "locked_at": "TIMESTAMP",  # UTC
+        "locked_by": "VARCHAR",
+    },
     MARKER_TABLE: {
         "created_at": "TIMESTAMP",
         "chibo_version": "VARCHAR",

@@ -15,6 +15,7 @@ import duckdb
 INTERMEDIATE_SCHEMA: Final = "intermediate"
 LATEST_OUTCOMES: Final = f"{INTERMEDIATE_SCHEMA}.int_submission_outcomes__latest"
 COUNTED: Final = f"{INTERMEDIATE_SCHEMA}.int_submissions__counted"
+APPROVAL: Final = f"{INTERMEDIATE_SCHEMA}.int_submissions__approval"  # each accepted one's approval, held by a lock?
 FIGURES: Final = f"{INTERMEDIATE_SCHEMA}.int_submission_figures"
 DETAIL_TOTALS: Final = f"{INTERMEDIATE_SCHEMA}.int_submission_detail_totals"
 COMMITTEE_YEAR_TOTALS: Final = f"{INTERMEDIATE_SCHEMA}.int_committee_year_totals"

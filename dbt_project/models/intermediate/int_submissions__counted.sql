@@ -1,40 +1,32 @@
 -- Which submission counts: one row per committee_key × report_year, the accepted report whose figures
 -- are the committee's for that year — a detailed one when there is one (detail wins over aggregate-only),
 -- then the latest accepted version. A submission's outcome is its latest decision (a later run may
--- re-decide it). This is the one definition: the marts, the history checks, the province reconciliation,
--- `chibo history` and the digest all read this view (it sees tonight's rows as soon as they are committed).
+-- re-decide it). After its province × report_year is locked (chốt số liệu), a version received later is
+-- eligible only once the staff approve it (int_submissions__approval: held_by_lock); until then the version
+-- counted before the lock keeps counting. This is the one definition: the marts, the history checks, the
+-- province reconciliation, `chibo history` and the digest all read this view (it sees tonight's rows as soon
+-- as they are committed).
 
 with
 
-submissions as (
-
-    select * from {{ ref('stg_raw__submissions') }}
-
-),
-
-latest_outcomes as (
-
-    select * from {{ ref('int_submission_outcomes__latest') }}
-
-),
-
 accepted_submissions as (
 
-    select
-        submissions.*,
-        latest_outcomes.decided_at,
-        latest_outcomes.run_id as decided_in_run_id
-    from submissions
-    inner join latest_outcomes
-        on submissions.submission_id = latest_outcomes.submission_id
-    where latest_outcomes.outcome = 'accepted'
+    select * from {{ ref('int_submissions__approval') }}
+
+),
+
+eligible_submissions as (
+
+    select *
+    from accepted_submissions
+    where not held_by_lock
 
 ),
 
 latest_versions as (
 
     select *
-    from accepted_submissions
+    from eligible_submissions
     qualify row_number() over (
         partition by committee_key, report_year
         -- detail wins: a detailed report is preferred to an aggregate-only one for the same year,
@@ -62,7 +54,11 @@ final as (
         file_name,
         received_at,
         decided_at,
-        decided_in_run_id
+        decided_in_run_id,
+        approval_state,
+        approved_by,
+        approved_at,
+        province_locked
     from latest_versions
 
 )

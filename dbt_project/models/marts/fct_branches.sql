@@ -1,9 +1,17 @@
--- Subordinate branches (chi bộ trực thuộc) per year; detailed reports only.
--- Incremental per committee and year: a night adds only the submissions that newly count (macros/incremental.sql).
+-- Subordinate branches (chi bộ trực thuộc) per year; detailed reports only, with the staff's approval of the
+-- report (approval_state, int_submissions__counted).
+-- Incremental per committee and year: a night adds only the submissions that newly count or whose approval
+-- changed (macros/incremental.sql).
 
-{{ committee_year_incremental('int_branches') }}
+{{ committee_year_incremental() }}
 
 with
+
+counted as (
+
+    select * from {{ ref('int_submissions__counted') }}
+
+),
 
 branches as (
 
@@ -52,12 +60,15 @@ final as (
         branches.grading_rule,
         branches.branch_grade,
         branches.branch_grade_label,
+        counted.approval_state,
         branches.submission_id,
         branches.version,
         branches.file_sha256,
         'chi_bo' as source_sheet,
         branches.sheet_row
     from branches
+    inner join counted
+        on branches.submission_id = counted.submission_id
     left join villages_linked
         on branches.submission_id = villages_linked.submission_id
         and branches.branch_code = villages_linked.branch_code

@@ -1,10 +1,18 @@
 -- Evaluation (đánh giá, xếp loại) per grassroots organisation (TCCSĐ) and year:
 -- the organisation's grade as reported, with its rule, and the member grade counts.
--- Incremental per committee and year: a night adds only the submissions that newly count (macros/incremental.sql).
+-- With the staff's approval of the report (approval_state, int_submissions__counted).
+-- Incremental per committee and year: a night adds only the submissions that newly count or whose approval
+-- changed (macros/incremental.sql).
 
-{{ committee_year_incremental('int_organisations') }}
+{{ committee_year_incremental() }}
 
 with
+
+counted as (
+
+    select * from {{ ref('int_submissions__counted') }}
+
+),
 
 organisations as (
 
@@ -35,8 +43,11 @@ joined as (
         grades.grade_rank as org_grade_rank,
         grades.grade_scale as org_grade_scale,
         grades.harmonised_grade_code as org_grade_harmonised,
-        grades.harmonisation_exact as org_grade_harmonisation_exact
+        grades.harmonisation_exact as org_grade_harmonisation_exact,
+        counted.approval_state
     from organisations
+    inner join counted
+        on organisations.submission_id = counted.submission_id
     left join years
         on organisations.report_year = years.report_year
     left join grades
@@ -89,6 +100,7 @@ final as (
                     end, 0
                 )
         end as members_htxsnv_over_cap,
+        approval_state,
         submission_id,
         version,
         file_sha256,

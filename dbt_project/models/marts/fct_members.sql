@@ -1,9 +1,17 @@
--- Members (đảng viên) per grassroots organisation (TCCSĐ) and year; detailed reports only.
--- Incremental per committee and year: a night adds only the submissions that newly count (macros/incremental.sql).
+-- Members (đảng viên) per grassroots organisation (TCCSĐ) and year; detailed reports only, with the staff's
+-- approval of the report (approval_state, int_submissions__counted).
+-- Incremental per committee and year: a night adds only the submissions that newly count or whose approval
+-- changed (macros/incremental.sql).
 
-{{ committee_year_incremental('int_organisations') }}
+{{ committee_year_incremental() }}
 
 with
+
+counted as (
+
+    select * from {{ ref('int_submissions__counted') }}
+
+),
 
 organisations as (
 
@@ -54,12 +62,15 @@ final as (
         organisations.deceased,
         organisations.struck_off,
         organisations.expelled_dismissed,
+        counted.approval_state,
         organisations.submission_id,
         organisations.version,
         organisations.file_sha256,
         'to_chuc_co_so' as source_sheet,
         organisations.sheet_row
     from organisations
+    inner join counted
+        on organisations.submission_id = counted.submission_id
     left join branches_listed
         on organisations.organisation_year_id = branches_listed.organisation_year_id
 

@@ -4,16 +4,33 @@
 -- same rule: a total is null when some committee cannot give that figure. restated_from lists the
 -- provinces as reported that were summed. A committee with no current province (restated_by =
 -- 'unmapped') keeps its reported province, with null province_key and province_code.
--- Incremental per province and year: a night rebuilds only the province-years whose submissions that count
--- changed (macros/incremental.sql).
+-- committees_approved and province_locked: the staff's approval of the reports summed (chốt số liệu, phê duyệt),
+-- as in fct_province_year.
+-- Incremental per province and year: a night rebuilds only the province-years whose submissions that count, or
+-- their approval, changed (macros/incremental.sql).
 
-{{ province_year_incremental('int_committee_year_totals__restated', 'coalesce(current_province, reported_province)') }}
+{{ province_year_incremental(
+    'int_committee_year_totals__restated',
+    'coalesce(committee_totals.current_province, committee_totals.reported_province)'
+) }}
 
 with
 
+counted as (
+
+    select * from {{ ref('int_submissions__counted') }}
+
+),
+
 restated as (
 
-    select * from {{ ref('int_committee_year_totals__restated') }} as restated
+    select
+        restated.*,
+        counted.approval_state,
+        counted.province_locked
+    from {{ ref('int_committee_year_totals__restated') }} as restated
+    inner join counted
+        on restated.submission_id = counted.submission_id
     {{- province_years_not_built('coalesce(restated.current_province, restated.reported_province)', 'restated') }}
 
 ),
@@ -27,7 +44,8 @@ summed as (
         report_year,
         array_to_string(list_sort(list_distinct(list(reported_province))), ' + ') as restated_from,
         count(distinct reported_province) as provinces_reported,
-        {{ province_year_sums() }}
+        {{ province_year_sums() }},
+        {{ province_year_approval() }}
     from restated
     group by current_province_key, current_province_code, coalesce(current_province, reported_province), report_year
 
@@ -43,7 +61,9 @@ final as (
         report_year,
         restated_from,
         provinces_reported,
-        {{ province_year_measures() }}
+        {{ province_year_measures() }},
+        committees_approved,
+        province_locked
     from summed
 
 )

@@ -16,7 +16,10 @@ renamed as (
         try_cast(sheet_row as integer) as sheet_row,
         field,
         value,
-        message
+        message,
+        severity,
+        fix,
+        docs_url
 
     from source
 
