@@ -410,11 +410,13 @@ def history_rule_ids() -> frozenset[str]:
     return frozenset(rule.rule_id for rule in history_rules())
 
 
-def _sheet_title(sheet: str | None) -> str | None:
+def sheet_title(sheet: str | None) -> str | None:
+    """A sheet's title as the template names it («Tổ chức cơ sở đảng»), for people; None for another name."""
     return next((s.title for s in _contract().sheets if s.name == sheet), None)
 
 
-def _field_header(sheet: str | None, field: str | None) -> str | None:
+def field_header(sheet: str | None, field: str | None) -> str | None:
+    """A column's header as the template names it, for people; None when the sheet has no such field."""
     for candidate in _contract().sheets:
         if candidate.name == sheet:
             return next((f.header for f in candidate.fields if f.name == field), None)
@@ -440,10 +442,10 @@ def report_detail(connection: duckdb.DuckDBPyConnection, submission_id: str) -> 
             rule_id,
             severity,
             sheet,
-            _sheet_title(sheet),
+            sheet_title(sheet),
             sheet_row,
             field,
-            _field_header(sheet, field),
+            field_header(sheet, field),
             value,
             message,
             fix,

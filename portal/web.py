@@ -30,7 +30,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from chibo.config import Settings
+from chibo.config import VIETNAM, Settings
 from portal import dashboard, security, store, uploads
 from portal.store import Account
 from reading.guards import Limits
@@ -127,8 +127,7 @@ def create_app(settings: Settings, warm: bool = True) -> FastAPI:
     app.state.settings = settings
     app.state.verdicts = verdicts
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    templates = Jinja2Templates(directory=HERE / "templates")
-    templates.env.globals.update(outcome_labels=OUTCOME_LABELS, approval_labels=APPROVAL_LABELS)
+    templates = page_templates()
     app.state.templates = templates
 
     def page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
@@ -375,7 +374,9 @@ def create_app(settings: Settings, warm: bool = True) -> FastAPI:
             raise forbidden()
         if viewer.role == "staff":
             with snapshot(settings) as connection:
-                province = dashboard.current_province_of_committee(connection, row["committee_key"])
+                province = (
+                    dashboard.current_province_of_committee(connection, row["committee_key"]) if connection else None
+                )
             if not security.sees_province(viewer, province):
                 raise forbidden()
         return row
@@ -623,6 +624,21 @@ MAILED: Final = "Đã gửi thư báo cho đơn vị ({to})."
 NOT_MAILED: Final = "Chưa gửi được thư cho đơn vị: {why}"
 
 
+def page_templates() -> Jinja2Templates:
+    """The portal's templates with the labels and filters every page may use."""
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.globals.update(outcome_labels=OUTCOME_LABELS, approval_labels=APPROVAL_LABELS)
+    templates.env.filters["gio_vn"] = in_vietnam
+    return templates
+
+
+def in_vietnam(moment: datetime | None, pattern: str = "%H:%M %d/%m/%Y") -> str:
+    """A time of the portal's database (UTC; SQLite's naive) as people in Vietnam read it."""
+    if moment is None:
+        return "—"
+    return store.aware(moment).astimezone(VIETNAM).strftime(pattern)
+
+
 def safe_next(target: str) -> str:
     """Only a path of this site (never ``//host`` or ``https://...``): no open redirect after login."""
     return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
@@ -670,8 +686,10 @@ def finding_row(finding: Any) -> dict[str, Any]:
         "rule_id": finding.rule_id,
         "severity": finding.severity,
         "sheet": finding.sheet,
+        "sheet_title": dashboard.sheet_title(finding.sheet),
         "sheet_row": finding.sheet_row,
         "field": finding.field,
+        "field_header": dashboard.field_header(finding.sheet, finding.field),
         "value": None if finding.value is None else str(finding.value),
         "message": finding.message,
         "fix": finding.fix,

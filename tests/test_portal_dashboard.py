@@ -16,9 +16,9 @@ from typing import Any
 
 import duckdb
 import pytest
-from jinja2 import Environment, FileSystemLoader
+from jinja2 import Environment
 
-from chibo.config import REPO_ROOT, load_settings
+from chibo.config import load_settings
 from chibo.deployment import prepare
 from contract.workbook import write_xlsx
 from demo.samples import bao_thang_2024, muong_khuong_2023, si_ma_cai_2024
@@ -38,6 +38,7 @@ from portal.dashboard import (
     province_dashboard,
     report_detail,
 )
+from portal.web import page_templates
 from tests.deployments import deployment_variables
 from warehouse.expected import default_deadline, write_expected
 from warehouse.raw import connect
@@ -383,7 +384,7 @@ class Viewer:
 
 
 def environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(REPO_ROOT / "portal" / "templates"), autoescape=True)
+    env = page_templates().env  # the application's own: its loader, autoescape, labels and filters
     env.globals["url_for"] = lambda name, path="": f"/{name}/{path}"
     return env
 
