@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import threading
+import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,9 +41,15 @@ def upload_folder(settings: Settings, receipt_id: int) -> Path:
     return portal_folder(settings) / "uploads" / str(receipt_id)
 
 
+def ascii_letters(text: str) -> str:
+    """Vietnamese letters without their marks ("Báo cáo Đảng" → "Bao cao Dang"); other characters as they are."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(character for character in decomposed if not unicodedata.combining(character))
+
+
 def safe_name(file_name: str) -> str:
     """A file name that is only a name: no folder, no hidden dot, only ASCII letters, digits, ``.-_``."""
-    base = Path(file_name.replace("\\", "/")).name
+    base = ascii_letters(Path(file_name.replace("\\", "/")).name)
     stem, suffix = os.path.splitext(base)
     cleaned = _UNSAFE.sub("-", stem).strip("-.") or "bao-cao"
     return f"{cleaned[:80]}{_UNSAFE.sub('', suffix)[:10].lower()}"

@@ -46,6 +46,20 @@ OUTCOME_LABELS: Final = {
     "refused": "Không nhận",
 }
 APPROVAL_LABELS: Final = {"approved": "Đã phê duyệt", "returned": "Đã trả lại", None: "Chờ phê duyệt"}
+ACTION_LABELS: Final = {  # the audit trail's actions, as staff read them (the code stays in the database)
+    "login": "Đăng nhập",
+    "login_failed": "Đăng nhập sai",
+    "login_throttled": "Bị chặn đăng nhập (sai quá nhiều lần)",
+    "logout": "Đăng xuất",
+    "upload": "Nộp báo cáo",
+    "upload_refused": "Nộp báo cáo, không nhận",
+    "approved": "Phê duyệt báo cáo",
+    "returned": "Trả lại báo cáo",
+    "lock": "Chốt số liệu",
+    "unlock": "Mở chốt số liệu",
+    "mail": "Gửi thư cho đơn vị",
+    "account_created": "Tạo tài khoản",
+}
 
 
 class LoginRequired(Exception):
@@ -344,7 +358,8 @@ def create_app(settings: Settings, warm: bool = True) -> FastAPI:
             if earlier is not None and landed_as is not None:
                 detail += f"; same bytes as receipt {earlier['receipt_id']}, not landed twice"
             store.record_audit(connection, viewer, "upload", name, detail, address)
-        mark_workbook(kept_copy, findings, kept_folder / MARKED_NAME, settings.limits)
+        if findings:
+            mark_workbook(kept_copy, findings, kept_folder / MARKED_NAME, settings.limits)
         log.info("upload %s from %s: %s in %.2f s", name, viewer.username, verdict, seconds)
         return receipt_id
 
@@ -627,7 +642,9 @@ NOT_MAILED: Final = "Chưa gửi được thư cho đơn vị: {why}"
 def page_templates() -> Jinja2Templates:
     """The portal's templates with the labels and filters every page may use."""
     templates = Jinja2Templates(directory=HERE / "templates")
-    templates.env.globals.update(outcome_labels=OUTCOME_LABELS, approval_labels=APPROVAL_LABELS)
+    templates.env.globals.update(
+        outcome_labels=OUTCOME_LABELS, approval_labels=APPROVAL_LABELS, action_labels=ACTION_LABELS
+    )
     templates.env.filters["gio_vn"] = in_vietnam
     return templates
 
