@@ -329,7 +329,10 @@ def text_report(number: int, report: ReportItem) -> list[str]:
     return lines
 
 
-def text_body(province: str, reports: list[ReportItem], sections: list[Section], night: str) -> str:
+def text_body(
+    province: str, reports: list[ReportItem], sections: list[Section], night: str, portal_home: str | None = None
+) -> str:
+    """The digest as plain text; ``portal_home``: the province's page on the Board's portal (docs/portal.md)."""
     rejected, warned, held = split(reports)
     lines = [greeting(province), "", f"Kết quả tổng hợp số liệu tổ chức đảng, đảng viên ngày {night}:"]
     if rejected:
@@ -358,6 +361,8 @@ def text_body(province: str, reports: list[ReportItem], sections: list[Section],
             lines += text_report(number, report)
     if not reports and not sections:
         lines += ["", NOTHING_TO_SAY]
+    if portal_home:
+        lines += ["", f"Xem tình hình cả tỉnh, phê duyệt và chốt số liệu trên cổng báo cáo: {portal_home}"]
     lines += ["", "Thư này được gửi tự động từ hệ thống chibo. Xin đừng trả lời thư này."]
     return "\n".join(lines)
 
@@ -386,7 +391,9 @@ def html_report(report: ReportItem) -> list[str]:
     return parts
 
 
-def html_body(province: str, reports: list[ReportItem], sections: list[Section], night: str) -> str:
+def html_body(
+    province: str, reports: list[ReportItem], sections: list[Section], night: str, portal_home: str | None = None
+) -> str:
     escape = html.escape
     rejected, warned, held = split(reports)
     parts = [
@@ -414,6 +421,9 @@ def html_body(province: str, reports: list[ReportItem], sections: list[Section],
             parts += html_report(report)
     if not reports and not sections:
         parts.append(f"<p>{NOTHING_TO_SAY}</p>")
+    if portal_home:
+        label = "Xem tình hình cả tỉnh, phê duyệt và chốt số liệu trên cổng báo cáo"
+        parts.append(f'<p><a href="{escape(portal_home)}">{label}</a></p>')
     parts.append("<p><i>Thư này được gửi tự động từ hệ thống chibo. Xin đừng trả lời thư này.</i></p></body></html>")
     return "\n".join(parts)
 
@@ -470,8 +480,8 @@ def compose_alerts(
                 recipients=recipients,
                 cc=(),  # a submitter never sees the whole province: see submitter_alert
                 subject=subject_for(province, province_reports, province_sections, night),
-                text=text_body(province, province_reports, province_sections, night),
-                html=html_body(province, province_reports, province_sections, night),
+                text=text_body(province, province_reports, province_sections, night, settings.portal.link("/tinh")),
+                html=html_body(province, province_reports, province_sections, night, settings.portal.link("/tinh")),
                 submission_ids=tuple(r.submission_id for r in province_reports),
                 section_keys=tuple(s.key for s in province_sections),
                 kinds=tuple(HELD_KIND if r.outcome == "held" else OUTCOME_KIND for r in province_reports),

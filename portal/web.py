@@ -195,6 +195,11 @@ def create_app(settings: Settings, warm: bool = True) -> FastAPI:
         set_cookie(response, security.LOGIN_CSRF_COOKIE, csrf, settings, max_age=3600)
         return response
 
+    def login_again(request: Request, csrf_token: str, next: str, error: str, status_code: int) -> Response:
+        """The login form again, with why the attempt was refused."""
+        context = {"login_csrf": csrf_token, "next": safe_next(next), "error": error}
+        return page(request, "login.html", context, status_code=status_code)
+
     @app.post("/dang-nhap")
     async def login(
         request: Request,
@@ -209,12 +214,7 @@ def create_app(settings: Settings, warm: bool = True) -> FastAPI:
         with store.transaction(settings) as connection:
             if store.recent_failures(connection, username, address) >= limit:
                 store.record_audit(connection, None, "login_throttled", username, None, address)
-                return page(
-                    request,
-                    "login.html",
-                    {"login_csrf": csrf_token, "next": safe_next(next), "error": THROTTLED},
-                    status_code=429,
-                )
+                return login_again(request, csrf_token, next, THROTTLED, 429)
             found = store.account_by_name(connection, username)
         account, password_hash = found if found is not None else (None, security.DUMMY_HASH)
         verified = await asyncio.to_thread(security.verify_password, password_hash, password)
@@ -223,12 +223,7 @@ def create_app(settings: Settings, warm: bool = True) -> FastAPI:
             store.record_attempt(connection, username, address, succeeded)
             if not succeeded or account is None:
                 store.record_audit(connection, None, "login_failed", username, None, address)
-                return page(
-                    request,
-                    "login.html",
-                    {"login_csrf": csrf_token, "next": safe_next(next), "error": WRONG_LOGIN},
-                    status_code=401,
-                )
+                return login_again(request, csrf_token, next, WRONG_LOGIN, 401)
             if security.needs_rehash(password_hash):
                 connection.execute(
                     store.accounts.update()

@@ -102,10 +102,12 @@ def parts_of(message: EmailMessage) -> tuple[str, str]:
 def portal_links(html: str, settings: Settings) -> set[str]:
     """The submissions a digest links to, each link to its page on the portal (never a file:// Data Docs page)."""
     urls = re.findall(r'href="([^"]+)"', html)
-    assert urls, "no report links to the portal"
+    assert all(url.startswith(settings.portal.public_url) for url in urls), urls  # never file:// Data Docs
+    assert settings.portal.link("/tinh") in urls  # the province's dashboard
     prefix = settings.portal.link("/bao-cao/")
-    assert all(url.startswith(prefix) for url in urls), urls
-    return {url.removeprefix(prefix) for url in urls}
+    reports = {url.removeprefix(prefix) for url in urls if url.startswith(prefix)}
+    assert reports, "no report links to the portal"
+    return reports
 
 
 def decided_submissions(settings: Settings, province: str) -> set[str]:
