@@ -162,7 +162,6 @@ class Finding:
     value: str | None
     message: str | None
     fix: str | None
-    docs_url: str | None
     is_history_check: bool  # a check against the committee's own earlier years (expectations.rules.history_rules)
 
     @property
@@ -431,7 +430,7 @@ def report_detail(connection: duckdb.DuckDBPyConnection, submission_id: str) -> 
         return None
     submission = found[0]
     rows = connection.execute(
-        "select finding_number, rule_id, severity, sheet, sheet_row, field, value, message, fix, docs_url "
+        "select finding_number, rule_id, severity, sheet, sheet_row, field, value, message, fix "
         "from main.fct_submission_findings where submission_id = ? order by finding_number",
         [submission_id],
     ).fetchall()
@@ -449,10 +448,9 @@ def report_detail(connection: duckdb.DuckDBPyConnection, submission_id: str) -> 
             value,
             message,
             fix,
-            docs_url,
             rule_id in history,
         )
-        for number, rule_id, severity, sheet, sheet_row, field, value, message, fix, docs_url in rows
+        for number, rule_id, severity, sheet, sheet_row, field, value, message, fix in rows
     ]
     if submission.committee_key is None or submission.report_year is None:
         versions = [submission]

@@ -227,7 +227,7 @@ def known() -> Known:
         for p in files
         if p != THIS_FILE
         and p.relative_to(REPO).parts[0] != "tests"
-        and (p.suffix in {".py", ".sql", ".yml", ".yaml", ".toml", ".lock"} or p.name in {"Makefile", "Dockerfile"})
+        and (p.suffix in {".py", ".sql", ".yml", ".yaml", ".toml", ".lock", ".csv"} or p.name in {"Makefile", "Dockerfile"})
     ]
     tokens: set[str] = set()
     for path in token_sources:

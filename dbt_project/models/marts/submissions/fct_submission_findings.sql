@@ -56,8 +56,7 @@ final as (
         field,
         value,
         message,
-        fix,
-        docs_url
+        fix
     from numbered
 
 )
