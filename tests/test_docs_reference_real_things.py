@@ -74,6 +74,8 @@ SKIPPED_DIRS = {
     "chibo.egg-info", "target", "logs", "dbt_packages", "node_modules", ".ci",
 }  # fmt: skip
 CHECKED_EXTENSIONS = {"py", "yaml", "yml", "sql", "md", "toml", "lock", "cfg", "ini", "txt"}
+# Where a name a doc gives may be found (besides Makefile and Dockerfile): code, configuration, the demo's CSV.
+TOKEN_SUFFIXES = {".py", ".sql", ".yml", ".yaml", ".toml", ".lock", ".csv"}
 FILE_EXTENSIONS = CHECKED_EXTENSIONS | {
     "json", "db", "duckdb", "xlsx", "xlsm", "xls", "ods", "csv", "zip", "eml", "html", "parquet", "cpp", "h",
 }  # fmt: skip
@@ -227,7 +229,7 @@ def known() -> Known:
         for p in files
         if p != THIS_FILE
         and p.relative_to(REPO).parts[0] != "tests"
-        and (p.suffix in {".py", ".sql", ".yml", ".yaml", ".toml", ".lock", ".csv"} or p.name in {"Makefile", "Dockerfile"})
+        and (p.suffix in TOKEN_SUFFIXES or p.name in {"Makefile", "Dockerfile"})
     ]
     tokens: set[str] = set()
     for path in token_sources:
