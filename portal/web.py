@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import logging
 import tempfile
 import threading
@@ -31,6 +30,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chibo.config import VIETNAM, Settings
+from ingestion.intake import fingerprint
 from portal import dashboard, security, store, uploads
 from portal.store import Account
 from reading.guards import Limits
@@ -318,7 +318,7 @@ def create_app(settings: Settings, warm: bool = True) -> FastAPI:
             findings.insert(0, other_committee_finding(identity, viewer))
         elif identity.committee_key is None and verdict != "rejected":
             verdict = "refused" if verdict != "accepted" else verdict
-        sha256 = identity.sha256 or file_sha256(kept)
+        sha256 = identity.sha256 or fingerprint(kept)  # intake's own hash, as the night registers it
         address = client_address(request)
         with store.transaction(settings) as connection:
             earlier = store.landed_receipt(connection, viewer.committee_key, sha256)
@@ -572,7 +572,7 @@ def create_app(settings: Settings, warm: bool = True) -> FastAPI:
                 for account in store.submitter_contacts(connection).values()
                 if account.committee_key == report.committee_key and account.email
             ]
-        message = DECIDED[state]
+        message, failure = DECIDED[state], None
         if contacts:
             from portal import mail
 
@@ -592,7 +592,7 @@ def create_app(settings: Settings, warm: bool = True) -> FastAPI:
             message += " " + (
                 MAILED.format(to=", ".join(contacts)) if failure is None else NOT_MAILED.format(why=failure)
             )
-        kind = "ok" if "Chưa gửi" not in message else "error"
+        kind = "ok" if failure is None else "error"
         return RedirectResponse(back + f"?loai={kind}&thong-bao=" + quote(message), status_code=303)
 
     @app.get("/nhat-ky", response_class=HTMLResponse)
@@ -683,16 +683,6 @@ def read_limited(upload: UploadFile, target: Path, limit: int) -> int | None:
     return size
 
 
-def file_sha256(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with path.open("rb") as reader:
-        while chunk := reader.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def finding_row(finding: Any) -> dict[str, Any]:
     return {
         "rule_id": finding.rule_id,
@@ -776,7 +766,3 @@ class snapshot:  # noqa: N801 - used as a context manager, like open()
     def __exit__(self, *_: object) -> None:
         if self.connection is not None:
             self.connection.close()
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(jsonable(value), ensure_ascii=False)
