@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: run serve test lint bench lock template clean browser
+.PHONY: run serve test lint bench lock template clean browser office
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,12 @@ serve: $(STAMP)
 browser:
 	(command -v chromium && command -v chromedriver) >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver)
 
-test: $(STAMP) browser
+# LibreOffice (Debian's packages) for the tests that fill and render the official form as an office would:
+# soffice converts and recalculates, pdftoppm/pdfinfo (poppler-utils) look at the printed page.
+office:
+	(command -v soffice && command -v pdftoppm && command -v pdfinfo) >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq --no-install-recommends libreoffice-calc libreoffice-core poppler-utils fonts-dejavu-core)
+
+test: $(STAMP) browser office
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/sqlfluff lint dbt_project
