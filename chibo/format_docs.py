@@ -41,12 +41,12 @@ ACCEPTED_FORMS = """## Accepted forms
 | `.xlsx`, `.xlsm` | Excel 2007 and later, LibreOffice; formulas are read from their saved values |
 | `.xls` | Excel 97–2003 |
 | `.ods` | LibreOffice / OpenOffice Calc |
-| `.zip` of CSV files | one `<sheet>.csv` per sheet; UTF-8 with or without BOM, UTF-16 with BOM, or Windows-1258 |
+| `.zip` of CSV files | one `<sheet>.csv` per sheet; UTF-8 with or without BOM, UTF-16 with BOM, or Windows-1258; `,` or `;` between columns |
 | a folder of CSV files | the same, unzipped |
 | a single `.csv` | read as the sheet its file name names (a report still needs `thong_tin` and `tong_hop`) |
 
 How a file is read, as `chibo validate FILE` shows it:
-- the header row is found below titles and notes (within the first 20 rows); a two-row header with a
+- the header row is found below titles and notes (within the first 40 rows); a two-row header with a
   group cell merged over several columns ("Đảng viên" over "Tổng số | Chính thức | Dự bị") is read
   as "Đảng viên - Tổng số" and so on; blank rows and columns are skipped; a totals row ("Cộng",
   "Tổng cộng", "Tổng số") is dropped; sheets may come in any order, named in any case, with or
@@ -54,6 +54,33 @@ How a file is read, as `chibo validate FILE` shows it:
 - text is normalised to Unicode NFC; cells typed with the legacy TCVN3 (.VnTime) or VNI fonts are
   detected and converted (see `docs/legacy-encodings.md`);
 - counts accept `3.792`, `3 792` and numbers stored as text; percentages `73,2` and `73,2%`.
+
+## Layouts offices produce
+
+Reports laid out as official documents and statistical forms are read as they are; each thing done is
+said in the reading notes (in Vietnamese; `chibo validate FILE` shows them):
+
+| what the file has | what is done | reading note (excerpt) |
+|---|---|---|
+| a title block above the table (Đảng bộ tỉnh / Đảng Cộng sản Việt Nam, số hiệu, «…, ngày … tháng … năm …», BÁO CÁO, title) | skipped, table and key/value sheets | bỏ qua phần đầu văn bản phía trên bảng … |
+| «Nơi nhận» and the signature block below the data (T/M BAN THƯỜNG VỤ, BÍ THƯ, (Đã ký), a name) | everything from its first row on is skipped | bỏ phần cuối văn bản (nơi nhận, chữ ký) từ dòng … |
+| an STT column (also «STT \\| Chỉ tiêu \\| Giá trị» on key/value sheets) | ignored | bỏ qua cột số thứ tự «STT»; bỏ số thứ tự (STT) trước tên chỉ tiêu … |
+| a row of column numbers under the header: «(1) (2) (3) …» or «A B C … 1 2 3» (consecutive) | skipped | bỏ dòng đánh số cột ở dòng … |
+| section rows: «I \\| Khối xã, phường, thị trấn», «1 \\| <name of the organisation>» (no code, no figures) | skipped | bỏ dòng tiêu đề nhóm «…» |
+| subtotal and total rows: «Cộng», «Cộng khối …», «Tổng cộng», «Toàn huyện», «Tổng» (Excel's Table totals row) | skipped, not loaded; a row with a code of its own is always data («Tổng công ty …» with its code is an organisation; «Công an huyện» is not «Cộng») | bỏ dòng tổng cộng «…» ở dòng … (không nạp) |
+| numbered item labels on key/value sheets: «1.», «I.», «a)», «- » | the number is dropped, the label matched | bỏ số thứ tự (STT) trước tên chỉ tiêu … |
+| a name or code merged vertically over its detail rows (a commune over its villages, an organisation's code over its branches) | a real merged cell (xlsx, xls, ods) is filled down into the empty text cells it covers below the header; an empty cell that is not merged stays empty | điền tên ở ô gộp của cột «…» xuống … dòng chi tiết |
+| CSV as Excel writes it in a Vietnamese locale: `;` between columns, decimal comma, Windows-1258 or UTF-8 with BOM | read | «…csv»: bảng mã …, phân cách cột bằng dấu chấm phẩy «;» … |
+| a zip made by macOS or Windows (`__MACOSX/`, `._name.csv`, `.DS_Store`, `Thumbs.db`) | those entries are ignored | bỏ qua … mục do hệ điều hành thêm vào tệp nén … |
+| a workbook whose extension does not match its content (`.xls` named `.xlsx`, the reverse, `.ods`) | read by its content | tệp có đuôi «.xlsx» nhưng nội dung là bảng tính Excel 97–2003 (.xls): đã đọc theo nội dung tệp |
+| a date written in words in a date field («ngày 17 tháng 01 năm 2024») | read as 2024-01-17 | «Ngày lập»: ngày viết bằng chữ «…» đọc là 2024-01-17 |
+
+An optional date or e-mail (`required: false`) that still cannot be read is a **warning**, never a
+rejection; figures that cannot be read stay errors. A report without a sheet it needs (a detailed report
+without `to_chuc_co_so`) is told the sheet is missing; its `tong_hop` totals are not compared with the
+absent sheet and its branches are not reported as belonging to unknown organisations. The corpus
+`tests/fixtures/office/` (made with LibreOffice by `tests/fixtures/make_office_layouts.py`) holds each
+layout above; `tests/test_office_layouts.py` reads each to exactly the figures of the clean report.
 
 ## Refusals
 
@@ -67,8 +94,10 @@ changing when the night looks at it is left in the inbox for the next run.
 | empty file | Tệp rỗng (0 byte). |
 | larger than the size cap (20 MiB by default) | Tệp quá lớn … |
 | another file type renamed `.xlsx` (PDF, image, RAR, gzip, HTML, plain text) | Tệp thực chất là tệp PDF / ảnh PNG / ảnh JPEG / tệp nén RAR / tệp nén gzip / trang web HTML … ; Nội dung tệp không phải bảng tính … |
-| a Word document renamed `.xls` | Tệp là văn bản Word, không phải bảng tính. |
-| an OpenDocument text renamed `.ods` | Tệp là văn bản OpenDocument nhưng không phải bảng tính. |
+| a Word document (`.doc`, `.docx`, also renamed `.xls`/`.xlsx`) | Tệp là văn bản Word (.doc), không phải bảng tính. Hãy chép các bảng số liệu vào mẫu báo cáo Excel … |
+| a web page (HTML, MHTML; Excel's «Trang web» saved under an `.xls` name) | Tệp thực chất là trang web HTML (Excel lưu kiểu «Trang web» …) … Lưu thành → «Sổ làm việc Excel (*.xlsx)» … |
+| a password-protected OpenDocument (`.ods`) | Tệp LibreOffice (.ods) có đặt mật khẩu nên không đọc được … |
+| an OpenDocument text renamed `.ods` | Tệp là văn bản OpenDocument (Writer, .odt), không phải bảng tính. |
 | unsupported extension (or none) | Định dạng tệp «.pdf» không được nhận. / «(không có đuôi)» |
 | password-protected workbook or zip | Tệp Excel có đặt mật khẩu … ; Tệp nén có đặt mật khẩu … |
 | damaged or truncated workbook | Tệp bị hỏng, không mở được … ; Không đọc được tệp bảng tính: tệp bị hỏng … |

@@ -161,7 +161,40 @@ def validate_part(
     """Validate some of the night's submissions in the night's GX context (findings kept in ``night``)."""
     frames = build_frames(contract, tables, presence, submission_ids, detailed_ids, resolutions, today)
     frames.update(history or {})
-    night.validate(frames)
+    night.validate(without_missing_sheets(contract, frames))
+
+
+def without_missing_sheets(contract: Contract, frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """No comparison with a sheet already named missing (bao_cao.thieu_trang, from the ``sheets_present`` frame):
+    the report is told the sheet is missing, not that its tổng hợp totals do not add up or that its branches
+    belong to unknown organisations."""
+    present = frames.get("sheets_present")
+    if present is None or present.empty:
+        return frames
+    absent = {
+        (str(s), str(sheet))
+        for s, sheet, found in present[["submission_id", "sheet", "present"]].itertuples(index=False)
+        if not found
+    }
+    if not absent:
+        return frames
+    detail_sheets = {f.name: f.detail.sheet for f in contract.sheet("tong_hop").fields if f.detail is not None}
+    summary = frames.get("tong_hop_detail")
+    if summary is not None and not summary.empty:
+        compared = [
+            (str(submission_id), detail_sheets.get(str(field_name), "")) not in absent
+            for submission_id, field_name in zip(summary["submission_id"], summary["field"], strict=True)
+        ]
+        frames["tong_hop_detail"] = summary[compared].reset_index(drop=True)
+    branches = frames.get("chi_bo")
+    if branches is not None and "parent_known" in branches.columns and not branches.empty:
+        orphaned = pd.Series(
+            [(str(s), "to_chuc_co_so") in absent for s in branches["submission_id"]], index=branches.index
+        )
+        branches = branches.copy()
+        branches["parent_known"] = branches["parent_known"].astype(object).where(~orphaned, None)
+        frames["chi_bo"] = branches
+    return frames
 
 
 # ------------------------------------------------------------------ the night's batch

@@ -30,9 +30,29 @@ FOREIGN_MAGICS: tuple[tuple[bytes, str], ...] = (
     (b"7z\xbc\xaf", "tệp nén 7z"),
     (b"\x1f\x8b", "tệp nén gzip"),
     (b"{\\rtf", "văn bản RTF"),
-    (b"<!DOCTYPE html", "trang web HTML"),
-    (b"<html", "trang web HTML"),
 )
+# A web page, whatever its case or preamble: Excel's «Trang web» (.htm/.mht) saved under an .xls name is one.
+HTML_START = re.compile(
+    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|table|meta)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+MHT_START = re.compile(rb"^\s*(?:MIME-Version:|Content-Type:\s*multipart/related)", re.IGNORECASE)
+WEB_PAGE = (
+    "Tệp thực chất là trang web HTML (Excel lưu kiểu «Trang web» dù tên tệp có đuôi «{suffix}»), không phải bảng "
+    "tính. Hãy mở tệp bằng Excel, chọn Tệp → Lưu thành → «Sổ làm việc Excel (*.xlsx)» rồi gửi lại."
+)
+WORD_DOCUMENT = (
+    "Tệp là văn bản Word ({kind}), không phải bảng tính. Hãy chép các bảng số liệu vào mẫu báo cáo Excel "
+    "(lệnh `chibo template`, hoặc mẫu Ban Tổ chức gửi) rồi gửi tệp .xlsx."
+)
+ENCRYPTED_ODF = (
+    "Tệp LibreOffice (.ods) có đặt mật khẩu nên không đọc được. Hãy mở tệp, bỏ mật khẩu (Tệp → Thuộc tính → "
+    "Bảo mật, hoặc Lưu thành… bỏ chọn «Lưu với mật khẩu») rồi gửi lại."
+)
+# Entries that macOS (Finder's «Nén»), Windows Explorer and thumbnail caches add to a zip: not part of a report.
+SYSTEM_MEMBER = re.compile(r"(^|/)(__MACOSX/|\._|\.DS_Store$|Thumbs\.db$|desktop\.ini$)", re.IGNORECASE)
+WORD_SUFFIXES = frozenset({".doc", ".docx", ".docm", ".odt", ".rtf"})
+WEB_SUFFIXES = frozenset({".htm", ".html", ".mht", ".mhtml"})
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods"})
 ACCEPTED_SUFFIXES = WORKBOOK_SUFFIXES | {".zip", ".csv"}
 SUSPICIOUS_NAME = re.compile(r"(^\.\.|\\|[\x00-\x1f\x7f]|^-)")
@@ -117,18 +137,34 @@ def check_archive(path: Path, limits: Limits) -> list[zipfile.ZipInfo]:
     return members
 
 
+def is_system_member(name: str) -> bool:
+    """A zip entry added by the operating system (``__MACOSX/``, ``._x.csv``, ``.DS_Store``, ``Thumbs.db``)."""
+    return SYSTEM_MEMBER.search(name.replace("\\", "/")) is not None
+
+
 def zip_kind(path: Path, members: list[zipfile.ZipInfo]) -> FileKind:
     names = {m.filename for m in members}
+    if "word/document.xml" in names:
+        raise refuse(WORD_DOCUMENT.format(kind=".docx"), f"{path.name}: Word document (word/document.xml)")
     if "[Content_Types].xml" in names:
         return "ooxml"
     if "mimetype" in names:
         with zipfile.ZipFile(path) as archive:
-            if archive.read("mimetype").startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
-                return "ods"
+            mimetype = archive.read("mimetype")
+            manifest = archive.read("META-INF/manifest.xml") if "META-INF/manifest.xml" in names else b""
+        if b"encryption-data" in manifest:
+            raise refuse(ENCRYPTED_ODF, f"{path.name}: encrypted OpenDocument (manifest:encryption-data)")
+        if mimetype.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+            return "ods"
+        if mimetype.startswith(b"application/vnd.oasis.opendocument.text"):
+            raise refuse(
+                "Tệp là văn bản OpenDocument (Writer, .odt), không phải bảng tính. " + RESEND,
+                f"{path.name}: OpenDocument text",
+            )
         raise refuse(
             "Tệp là văn bản OpenDocument nhưng không phải bảng tính. " + RESEND, f"{path.name}: non-spreadsheet ODF"
         )
-    if any(name.lower().endswith(".csv") for name in names):
+    if any(name.lower().endswith(".csv") and not is_system_member(name) for name in names):
         return "csv_zip"
     raise refuse(
         "Tệp .zip không chứa tệp CSV nào của mẫu báo cáo. " + RESEND, f"{path.name}: zip without csv members {names}"
@@ -154,6 +190,10 @@ def sniff(path: Path, limits: Limits) -> FileKind:
     if path.is_dir():
         return "csv_folder"
     suffix = path.suffix.lower()
+    if suffix in WORD_SUFFIXES:
+        raise refuse(WORD_DOCUMENT.format(kind=suffix), f"{path.name}: a word-processor document by its name")
+    if suffix in WEB_SUFFIXES:
+        raise refuse(WEB_PAGE.format(suffix=path.suffix), f"{path.name}: a web page by its name")
     if suffix not in ACCEPTED_SUFFIXES:
         raise refuse(
             f"Định dạng tệp «{path.suffix or '(không có đuôi)'}» không được nhận. " + RESEND,
@@ -173,8 +213,10 @@ def sniff(path: Path, limits: Limits) -> FileKind:
                 f"{path.name}: encrypted OOXML (EncryptionInfo stream)",
             )
         if "WordDocument".encode("utf-16-le") in content:
-            raise refuse("Tệp là văn bản Word, không phải bảng tính. " + RESEND, f"{path.name}: Word document")
+            raise refuse(WORD_DOCUMENT.format(kind=".doc"), f"{path.name}: Word document (WordDocument stream)")
         return "xls"
+    if HTML_START.match(head) or MHT_START.match(head):
+        raise refuse(WEB_PAGE.format(suffix=path.suffix), f"{path.name}: content is a web page (HTML/MHTML)")
     label = foreign_kind(head)
     if label is not None:
         raise refuse(

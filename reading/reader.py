@@ -16,7 +16,7 @@ import unicodedata
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -27,7 +27,7 @@ from xml.parsers import expat
 
 from contract.model import Contract, Field, Sheet, fold, load_contract
 from reading.errors import UnreadableReport
-from reading.guards import Limits, sniff
+from reading.guards import Limits, is_system_member, sniff
 from reading.legacy_text import LegacyEncoding, repair_text
 
 __all__ = ["ParsedReport", "ParsedRow", "ParsedSheet", "UnreadableReport", "read_report"]
@@ -47,12 +47,35 @@ CORRUPT_DATA_ERRORS = (
     csv.Error,
     ParseError,
 )
-TOTALS_ROW_LABELS = frozenset({"cong", "tong cong", "tong so", "tong"})
-HEADER_SEARCH_ROWS = 20
+TOTALS_ROW_LABELS = frozenset({"cong", "tong cong", "tong so", "tong", "cong chung", "tong cong chung"})
+# Subtotal rows of official forms, matched on the lower-case text with its diacritics («Công an huyện» is an
+# organisation, «Cộng khối …» a subtotal): exact labels, or what a label starts with.
+SUBTOTAL_LABELS = frozenset({"cộng", "tổng", "tổng cộng", "tổng số", "cộng chung", "tổng cộng chung"})
+SUBTOTAL_STARTS = re.compile(
+    r"^(?:cộng\s*[:(]|cộng (?:khối|các|chung)\b|tổng cộng\b|tổng số\s*[:(]|toàn (?:huyện|tỉnh|quận|thị xã|thành phố|"
+    r"đảng bộ|khối)\b)"
+)
+SECTION_STARTS = re.compile(r"^(?:khối|phần|mục)\b")
+# Where the document around the table ends it: the «Nơi nhận» and signature block, the place-and-date line.
+FOOTER_STARTS = re.compile(
+    r"^(?:nơi nhận|t/m\b|tm\.|tm\s+ban|k/t\b|kt\.|kt\s|bí thư\b|phó bí thư\b|người lập\b|thủ trưởng\b|"
+    r"\(đã ký|\(ký|xác nhận của\b|ghi chú\s*:)"
+)
+PLACE_AND_DATE = re.compile(r"^[^,]{1,60},\s*ngày\b.{0,6}\btháng\b.{0,6}\bnăm\b")
+# An item number on its own (an STT cell, a section number): 1, 1., 1.2, I, II., a), (3)
+ITEM_NUMBER = re.compile(r"^\(?(?:[IVXLCDM]+|\d{1,4}(?:\.\d{1,3})*|[a-zđ])[.)]?$", re.IGNORECASE)
+# A numbered item label: «1. Tỉnh», «I. Tỉnh», «a) Tỉnh», «- Tỉnh»
+ITEM_PREFIX = re.compile(r"^(?:\(?(?:[IVXLCDM]+|\d{1,3}(?:\.\d{1,3})*|[a-zđ])[.):]|[-–—+•*])\s*", re.IGNORECASE)
+STT_HEADERS = frozenset({"stt", "tt", "so tt", "so thu tu", "thu tu"})
+COLUMN_NUMBER = re.compile(r"^\(?([A-Z]|\d{1,3})\)?$")
+HEADER_SEARCH_ROWS = 40
+NUMBER_TEXT = re.compile(r"^-?\d[\d.,\s]*%?$")
 TRUE_WORDS = frozenset({"co", "x", "1", "true", "yes", "c", "dung"})
 FALSE_WORDS = frozenset({"khong", "0", "false", "no", "k", "sai"})
 GROUPED_INTEGER = re.compile(r"^\d{1,3}([.,\s]\d{3})+$")
 DAY_FIRST_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+# «ngày 17 tháng 01 năm 2024», folded (no diacritics, no punctuation)
+DATE_IN_WORDS = re.compile(r"^(?:.* )?(?:ngay )?(\d{1,2}) thang (\d{1,2}) nam (\d{4})$")
 
 Cell = Any
 
@@ -172,7 +195,7 @@ def normalise_date(value: Cell) -> str | None:
     text = clean_text(value)
     if text is None:
         return None
-    match = DAY_FIRST_DATE.match(text)
+    match = DAY_FIRST_DATE.match(text) or DATE_IN_WORDS.match(fold(text))
     if match:
         day, month, year = (int(part) for part in match.groups())
         try:
@@ -417,12 +440,107 @@ def is_blank(row: Sequence[Cell]) -> bool:
     return first_text(row) is None
 
 
-def is_totals_row(row: Sequence[Cell]) -> bool:
-    first = first_text(row)
-    return first is not None and fold(first) in TOTALS_ROW_LABELS
+MergedRange = tuple[tuple[int, int], tuple[int, int]]  # ((first_row, first_col), (last_row, last_col)), 0-based
 
 
-def read_table(contract: Contract, sheet: Sheet, source_name: str, matrix: Sequence[Sequence[Cell]]) -> ParsedSheet:
+def lower_label(text: str) -> str:
+    """Lower-case label with its item number («1.», «I.», «a)», «- ») removed, diacritics kept."""
+    return ITEM_PREFIX.sub("", text.lower(), count=1).strip()
+
+
+def is_subtotal_label(text: str) -> bool:
+    if fold(text) in TOTALS_ROW_LABELS:
+        return True
+    label = lower_label(text)
+    return label.rstrip(":") in SUBTOTAL_LABELS or SUBTOTAL_STARTS.match(label) is not None
+
+
+def is_footer_label(text: str) -> bool:
+    label = text.lower().strip()
+    return FOOTER_STARTS.match(label) is not None or PLACE_AND_DATE.match(label) is not None
+
+
+def is_column_numbers(texts: Sequence[str]) -> bool:
+    """A row of column numbers under a header: «(1) (2) (3) …» or «A B C … 1 2 3» (consecutive)."""
+    tokens = [COLUMN_NUMBER.match(text) for text in texts]
+    if len(tokens) < 3 or any(token is None for token in tokens):
+        return False
+    values = [token.group(1) for token in tokens if token is not None]
+    letters = [v for v in values if v.isalpha()]
+    digits = [int(v) for v in values if v.isdigit()]
+    if values != [*letters, *map(str, digits)]:
+        return False
+    letters_ok = letters == [chr(ord("A") + i) for i in range(len(letters))]
+    digits_ok = digits == list(range(digits[0], digits[0] + len(digits))) if digits else True
+    return letters_ok and digits_ok
+
+
+@dataclass(frozen=True)
+class TableShape:
+    """Where a table's key and figures are: what tells a data row from the form's other rows."""
+
+    key: int | None  # column of the sheet's own key (the last key field: org, branch code, village name)
+    figures: tuple[int, ...]  # columns of integer and decimal fields
+
+
+def row_kind(row: Sequence[Cell], shape: TableShape) -> str:
+    """blank, item_only, section, subtotal, footer or data.
+
+    A row with a key of its own and not a form label is always data («Tổng công ty …» with its code is an
+    organisation). Section, subtotal and footer rows have no key (or the label in the key's column).
+    """
+    texts = [text for text in map(clean_cell, row) if text is not None]
+    if not texts:
+        return "blank"
+    key = clean_cell(row[shape.key]) if shape.key is not None and shape.key < len(row) else None
+    figures = [clean_cell(row[p]) for p in shape.figures if p < len(row)]
+    has_figures = any(value is not None and NUMBER_TEXT.match(value) for value in figures)
+    labels = [text for text in texts if not ITEM_NUMBER.match(text)]
+    first_label = labels[0] if labels else None
+    if key is not None and key != first_label:
+        return "data"
+    if first_label is None:
+        return "item_only" if len(texts) == 1 else "data"
+    if is_subtotal_label(first_label):
+        return "subtotal"
+    if not has_figures and is_footer_label(first_label):
+        return "footer"
+    if not has_figures and len(labels) == 1 and (len(texts) == 2 or SECTION_STARTS.match(lower_label(first_label))):
+        return "section"
+    return "data"
+
+
+def merged_fill(
+    matrix: Sequence[Sequence[Cell]], merges: Iterable[MergedRange], columns: dict[int, Field], first_row: int
+) -> tuple[list[list[Cell]], dict[int, int]]:
+    """Names merged vertically over their detail rows: the merged cell's text copied down the rows it covers.
+
+    Only text columns, only below the header, only into empty cells. Returns the rows and, per column,
+    how many cells were filled.
+    """
+    rows = [list(row) for row in matrix]
+    filled: Counter[int] = Counter()
+    for (top, left), (bottom, right) in merges:
+        if bottom <= top or top < first_row or left != right:
+            continue
+        field_ = columns.get(left)
+        if field_ is None or field_.type != "text" or left >= len(rows[top]) or clean_cell(rows[top][left]) is None:
+            continue
+        for row_number in range(top + 1, min(bottom, len(rows) - 1) + 1):
+            row = rows[row_number]
+            if left < len(row) and clean_cell(row[left]) is None:
+                row[left] = rows[top][left]
+                filled[left] += 1
+    return rows, dict(filled)
+
+
+def read_table(
+    contract: Contract,
+    sheet: Sheet,
+    source_name: str,
+    matrix: Sequence[Sequence[Cell]],
+    merges: Sequence[MergedRange] = (),
+) -> ParsedSheet:
     index = header_index(sheet)
     found = find_header(sheet, matrix, index)
     if found is None:
@@ -435,49 +553,124 @@ def read_table(contract: Contract, sheet: Sheet, source_name: str, matrix: Seque
     positions = {field_.name: position for position, (field_, _) in mapped.items()}
     for position, candidates in enumerate(header_labels(matrix, header_row)):
         if position not in mapped and candidates:
-            parsed.notes.append(f"bỏ qua cột không có trong mẫu: «{candidates[0]}»")
+            if fold(candidates[-1]) in STT_HEADERS:
+                parsed.notes.append(f"bỏ qua cột số thứ tự «{candidates[-1]}»")
+            else:
+                parsed.notes.append(f"bỏ qua cột không có trong mẫu: «{candidates[0]}»")
     own_header = matrix[header_row]
+    header_top = header_row
     if any(label != clean_cell(own_header[p] if p < len(own_header) else None) for p, (_, label) in mapped.items()):
         parsed.notes.append(f"tiêu đề cột hai dòng (dòng {header_row} và {header_row + 1})")
+        header_top = header_row - 1
+    title_rows = [n + 1 for n in range(header_top) if not is_blank(matrix[n])]
+    if title_rows:
+        parsed.notes.append(f"bỏ qua phần đầu văn bản phía trên bảng (tiêu đề, {len(title_rows)} dòng)")
+    matrix, filled = merged_fill(matrix, merges, {p: f for p, (f, _) in mapped.items()}, header_row + 1)
+    for position, count in sorted(filled.items()):
+        parsed.notes.append(f"điền tên ở ô gộp của cột «{mapped[position][1]}» xuống {count} dòng chi tiết")
+    shape = TableShape(
+        positions.get(sheet.key[-1]) if sheet.key else None,
+        tuple(p for p, (f, _) in mapped.items() if f.type in ("integer", "decimal")),
+    )
     normalisers = [(positions.get(field_.name), CellNormaliser(contract, field_)) for field_ in sheet.fields]
+    seen_data = False
+    item_only: list[int] = []
     for row_number in range(header_row + 1, len(matrix)):
         row = matrix[row_number]
-        first = first_text(row)
-        if first is None:  # a blank row
+        kind = row_kind(row, shape)
+        if kind == "blank":
             continue
-        if fold(first) in TOTALS_ROW_LABELS:  # is_totals_row
-            parsed.notes.append(f"bỏ dòng tổng cộng ở dòng {row_number + 1}")
+        texts = [text for text in map(clean_cell, row) if text is not None]
+        if not seen_data and not parsed.rows and is_column_numbers(texts):
+            parsed.notes.append(f"bỏ dòng đánh số cột ở dòng {row_number + 1}")
             continue
+        if kind == "item_only":
+            item_only.append(row_number + 1)
+            continue
+        if kind == "subtotal":
+            label = next(t for t in texts if not ITEM_NUMBER.match(t))
+            parsed.notes.append(f"bỏ dòng tổng cộng «{label}» ở dòng {row_number + 1} (không nạp)")
+            continue
+        if kind == "section":
+            parsed.notes.append(f"bỏ dòng tiêu đề nhóm «{' '.join(texts)}» ở dòng {row_number + 1}")
+            continue
+        if kind == "footer":
+            parsed.notes.append(f"bỏ phần cuối văn bản (nơi nhận, chữ ký) từ dòng {row_number + 1}")
+            break
+        seen_data = True
         values: dict[str, str | None] = {}
         width = len(row)
         for column, normalise in normalisers:
             values.update(normalise(row[column] if column is not None and column < width else None))
         parsed.rows.append(ParsedRow(row_number + 1, values))
+    if item_only:
+        parsed.notes.append(f"bỏ {len(item_only)} dòng chỉ có số thứ tự (dòng {item_only[0]}–{item_only[-1]})")
     return parsed
+
+
+def strip_item(text: str) -> str:
+    """A label without its item number («1. Tỉnh» → «Tỉnh»)."""
+    return ITEM_PREFIX.sub("", text, count=1).strip() or text
+
+
+def key_value_cells(row: Sequence[Cell]) -> list[tuple[str, Cell]]:
+    """(text, cell) of the non-empty cells of a key/value row, without an STT cell before the item label."""
+    cells = [(text, cell) for cell in row if (text := clean_cell(cell)) is not None]
+    if len(cells) > 1 and ITEM_NUMBER.match(cells[0][0]) and not ITEM_NUMBER.match(cells[1][0]):
+        return cells[1:]
+    return cells
 
 
 def read_key_value(contract: Contract, sheet: Sheet, source_name: str, matrix: Sequence[Sequence[Cell]]) -> ParsedSheet:
     parsed = ParsedSheet(sheet.name, source_name, None, [])
     index = header_index(sheet)
-    ignored_headers = {fold("Chỉ tiêu"), fold("Giá trị")}
+    ignored_headers = {fold("Chỉ tiêu"), fold("Giá trị"), *STT_HEADERS}
+    title: list[str] = []
+    numbered = 0
     for row_number, row in enumerate(matrix):
-        cells = [cell for cell in row if clean_cell(cell) is not None]
+        cells = key_value_cells(row)
         if not cells:
             continue
-        field_ = match_field(sheet, cells[0], index)
+        if is_column_numbers([text for text, _ in cells]):
+            parsed.notes.append(f"bỏ dòng đánh số cột ở dòng {row_number + 1}")
+            continue
+        written = cells[0][0]
+        label = strip_item(written)
+        field_ = match_field(sheet, written, index) or match_field(sheet, label, index)
         if field_ is None:
-            if fold(clean_cell(cells[0]) or "") not in ignored_headers:
-                parsed.notes.append(f"bỏ qua dòng {row_number + 1}: «{clean_cell(cells[0])}» không có trong mẫu")
+            if parsed.rows and is_footer_label(written):
+                parsed.notes.append(f"bỏ phần cuối văn bản (nơi nhận, chữ ký) từ dòng {row_number + 1}")
+                break
+            if fold(written) in ignored_headers:
+                continue
+            if not parsed.rows:
+                title.append(written)
+                continue
+            parsed.notes.append(f"bỏ qua dòng {row_number + 1}: «{written}» không có trong mẫu")
             continue
         if field_.name in parsed.columns:
             parsed.notes.append(f"dòng {row_number + 1}: «{field_.header}» lặp lại, bỏ qua")
             continue
-        parsed.columns[field_.name] = clean_cell(cells[0]) or ""
-        value = normalise_value(contract, field_, cells[1] if len(cells) > 1 else None)[field_.name]
+        if label != written or len(row_texts(row)) > len(cells):
+            numbered += 1
+        parsed.columns[field_.name] = label
+        raw_value = cells[1][1] if len(cells) > 1 else None
+        value = normalise_value(contract, field_, raw_value)[field_.name]
+        if field_.type == "date" and value is not None and DATE_IN_WORDS.match(fold(clean_cell(raw_value) or "")):
+            parsed.notes.append(f"«{field_.header}»: ngày viết bằng chữ «{clean_cell(raw_value)}» đọc là {value}")
         parsed.rows.append(
-            ParsedRow(row_number + 1, {"header_as_written": clean_cell(cells[0]), "field": field_.name, "value": value})
+            ParsedRow(row_number + 1, {"header_as_written": label, "field": field_.name, "value": value})
         )
+    if numbered:
+        parsed.notes.insert(0, f"bỏ số thứ tự (STT) trước tên chỉ tiêu ở {numbered} dòng")
+    if title:
+        shown = ", ".join(f"«{text}»" for text in title[:3]) + (", …" if len(title) > 3 else "")
+        parsed.notes.insert(0, f"bỏ qua phần đầu văn bản phía trên bảng ({len(title)} dòng: {shown})")
     return parsed
+
+
+def row_texts(row: Sequence[Cell]) -> list[str]:
+    return [text for text in map(clean_cell, row) if text is not None]
 
 
 def read_sheets(
@@ -485,8 +678,11 @@ def read_sheets(
     file_name: str,
     named_matrices: Iterable[tuple[str, Sequence[Sequence[Cell]]]],
     limits: Limits | None = None,
+    merges: Mapping[str, Sequence[MergedRange]] | None = None,
 ) -> ParsedReport:
+    """Contract sheets from named cell grids; ``merges``: each sheet's merged ranges, when the format has them."""
     limits = limits or Limits()
+    merges = merges or {}
     report = ParsedReport(file_name, {})
     for source_name, raw_matrix in named_matrices:
         sheet = match_sheet(contract, source_name)
@@ -506,8 +702,10 @@ def read_sheets(
                 f"{file_name}: sheet {source_name!r} has {len(raw_matrix)} rows over {limits.max_rows_per_sheet}",
             )
         matrix, conversions = repair_matrix(raw_matrix)
-        reader = read_key_value if sheet.layout == "key_value" else read_table
-        parsed = reader(contract, sheet, source_name, matrix)
+        if sheet.layout == "key_value":
+            parsed = read_key_value(contract, sheet, source_name, matrix)
+        else:
+            parsed = read_table(contract, sheet, source_name, matrix, merges.get(source_name, ()))
         parsed.notes = conversion_notes(conversions) + parsed.notes
         report.sheets[sheet.name] = parsed
     if not report.sheets:
@@ -631,6 +829,42 @@ def uncached_formulas(path: Path) -> list[tuple[str, str]]:
 
 
 def workbook_matrices(path: Path, kind: str) -> list[tuple[str, list[list[Cell]]]]:
+    """Each sheet's cells, read by content (whatever the file's extension says)."""
+    return workbook_contents(path, kind)[0]
+
+
+def ods_merges(path: Path) -> dict[str, list[MergedRange]]:
+    """Merged ranges of each sheet of an .ods (calamine gives none for OpenDocument), from content.xml."""
+    from xml.etree import ElementTree
+
+    table_ns = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+    tag = {name: f"{{{table_ns}}}{name}" for name in ("table", "table-row", "table-cell", "covered-table-cell")}
+    merges: dict[str, list[MergedRange]] = {}
+    sheet_name, row, column = "", 0, 0
+    with zipfile.ZipFile(path) as archive, archive.open("content.xml") as handle:
+        for event, element in ElementTree.iterparse(handle, events=("start", "end")):
+            if event == "start":
+                if element.tag == tag["table"]:
+                    sheet_name, row = element.get(f"{{{table_ns}}}name", ""), 0
+                    merges[sheet_name] = []
+                elif element.tag == tag["table-row"]:
+                    column = 0
+                continue
+            if element.tag in (tag["table-cell"], tag["covered-table-cell"]):
+                spanned = int(element.get(f"{{{table_ns}}}number-rows-spanned", "1"))
+                columns = int(element.get(f"{{{table_ns}}}number-columns-spanned", "1"))
+                if spanned > 1 or columns > 1:
+                    merges[sheet_name].append(((row, column), (row + spanned - 1, column + columns - 1)))
+                column += int(element.get(f"{{{table_ns}}}number-columns-repeated", "1"))
+                element.clear()
+            elif element.tag == tag["table-row"]:
+                row += int(element.get(f"{{{table_ns}}}number-rows-repeated", "1"))
+                element.clear()
+    return merges
+
+
+def workbook_contents(path: Path, kind: str) -> tuple[list[tuple[str, list[list[Cell]]]], dict[str, list[MergedRange]]]:
+    """Each sheet's cells and merged ranges, read by content (whatever the file's extension says)."""
     from python_calamine import CalamineWorkbook, PasswordError
 
     if kind == "ooxml":
@@ -643,14 +877,19 @@ def workbook_matrices(path: Path, kind: str) -> list[tuple[str, list[list[Cell]]
                 f"{path.name}: formulas without cached values at {missing[:10]}",
             )
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes()))
         try:
-            return [
-                (name, workbook.get_sheet_by_name(name).to_python(skip_empty_area=False))
-                for name in workbook.sheet_names
-            ]
+            matrices: list[tuple[str, list[list[Cell]]]] = []
+            merges: dict[str, list[MergedRange]] = {}
+            for name in workbook.sheet_names:
+                sheet = workbook.get_sheet_by_name(name)
+                matrices.append((name, sheet.to_python(skip_empty_area=False)))
+                merges[name] = list(sheet.merged_cell_ranges or [])
         finally:
             workbook.close()
+        if kind == "ods":
+            merges = ods_merges(path)
+        return matrices, merges
     except PasswordError as error:
         raise UnreadableReport(
             "Tệp Excel có đặt mật khẩu nên không đọc được. Hãy gỡ mật khẩu rồi gửi lại.",
@@ -666,8 +905,9 @@ def workbook_matrices(path: Path, kind: str) -> list[tuple[str, list[list[Cell]]
         ) from error
 
 
-def decode_csv(data: bytes, name: str) -> tuple[list[list[str]], str]:
-    """CSV bytes → rows, trying UTF-8 (with or without BOM), UTF-16 (BOM) and Windows-1258, in that order."""
+def decode_csv(data: bytes, name: str) -> tuple[list[list[str]], str, str]:
+    """CSV bytes → (rows, encoding, delimiter), trying UTF-8 (with or without BOM), UTF-16 (BOM) and
+    Windows-1258, in that order; the delimiter is ``,`` or ``;`` (see :func:`csv_delimiter`)."""
     candidates = ["utf-16"] if data.startswith((b"\xff\xfe", b"\xfe\xff")) else ["utf-8-sig", "cp1258"]
     for encoding in candidates:
         try:
@@ -676,13 +916,30 @@ def decode_csv(data: bytes, name: str) -> tuple[list[list[str]], str]:
             continue
         if "\x00" in text:
             break
-        rows = [list(row) for row in csv.reader(io.StringIO(unicodedata.normalize("NFC", text)))]
-        return rows, encoding
+        text = unicodedata.normalize("NFC", text)
+        delimiter = csv_delimiter(text)
+        return [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)], encoding, delimiter
     raise UnreadableReport(
         f"Tệp «{name}» không đọc được bằng bảng mã UTF-8, UTF-16 hay Windows-1258. "
         "Hãy lưu lại dưới dạng CSV UTF-8 rồi gửi lại.",
         f"{name}: undecodable CSV",
     )
+
+
+def csv_delimiter(text: str) -> str:
+    """``;`` (what Excel writes in a Vietnamese locale, where the comma is the decimal mark) or ``,``.
+
+    The one whose parse gives the header's width (at least two columns) on more rows; ``,`` on a tie.
+    """
+    lines = text.splitlines()[:50]
+
+    def consistency(delimiter: str) -> int:
+        rows = [row for row in csv.reader(lines, delimiter=delimiter) if any(cell.strip() for cell in row)]
+        if not rows or len(rows[0]) < 2:
+            return -1
+        return sum(len(row) == len(rows[0]) for row in rows)
+
+    return ";" if consistency(";") > consistency(",") else ","
 
 
 def bounded_read(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limit: int) -> bytes:
@@ -701,20 +958,30 @@ def csv_zip_matrices(path: Path, limits: Limits) -> tuple[list[tuple[str, list[l
     notes: list[str] = []
     matrices: list[tuple[str, list[list[str]]]] = []
     with zipfile.ZipFile(path) as archive:
+        system = [info.filename for info in archive.infolist() if is_system_member(info.filename)]
+        if system:
+            shown = ", ".join(f"«{name}»" for name in system[:5]) + (", …" if len(system) > 5 else "")
+            notes.append(f"bỏ qua {len(system)} mục do hệ điều hành thêm vào tệp nén (máy Mac/Windows): {shown}")
         members = sorted(
-            (info for info in archive.infolist() if info.filename.lower().endswith(CSV_SUFFIX)),
+            (
+                info
+                for info in archive.infolist()
+                if info.filename.lower().endswith(CSV_SUFFIX) and not is_system_member(info.filename)
+            ),
             key=lambda info: info.filename,
         )
         for member in members:
-            rows, encoding = decode_csv(bounded_read(archive, member, limits.max_uncompressed_bytes), member.filename)
+            data = bounded_read(archive, member, limits.max_uncompressed_bytes)
+            rows, encoding, delimiter = decode_csv(data, member.filename)
             matrices.append((Path(member.filename).name, rows))
-            notes.append(encoding_note(Path(member.filename).name, encoding))
+            notes.append(encoding_note(Path(member.filename).name, encoding, delimiter))
     return matrices, notes
 
 
-def encoding_note(name: str, encoding: str) -> str:
+def encoding_note(name: str, encoding: str, delimiter: str = ",") -> str:
     labels = {"utf-8-sig": "UTF-8", "utf-16": "UTF-16", "cp1258": "Windows-1258"}
-    return f"«{name}»: bảng mã {labels.get(encoding, encoding)}"
+    separator = ", phân cách cột bằng dấu chấm phẩy «;» (dấu phẩy là dấu thập phân)" if delimiter == ";" else ""
+    return f"«{name}»: bảng mã {labels.get(encoding, encoding)}{separator}"
 
 
 def csv_file_matrices(paths: Iterable[Path], limits: Limits) -> tuple[list[tuple[str, list[list[str]]]], list[str]]:
@@ -731,10 +998,26 @@ def csv_file_matrices(paths: Iterable[Path], limits: Limits) -> tuple[list[tuple
             raise UnreadableReport(
                 f"Tệp «{member.name}» quá lớn.", f"{member.name}: {size} bytes over {limits.max_file_bytes}"
             )
-        rows, encoding = decode_csv(member.read_bytes(), member.name)
+        rows, encoding, delimiter = decode_csv(member.read_bytes(), member.name)
         matrices.append((member.name, rows))
-        notes.append(encoding_note(member.name, encoding))
+        notes.append(encoding_note(member.name, encoding, delimiter))
     return matrices, notes
+
+
+# What each workbook kind is called, and the extensions that say it.
+WORKBOOK_KINDS = {
+    "ooxml": ("Excel 2007 trở lên (.xlsx)", {".xlsx", ".xlsm"}),
+    "xls": ("Excel 97–2003 (.xls)", {".xls"}),
+    "ods": ("LibreOffice/OpenDocument (.ods)", {".ods"}),
+}
+
+
+def extension_note(path: Path, kind: str) -> str | None:
+    """A note when the extension does not say what the workbook is (``.xls`` named ``.xlsx`` and the reverse)."""
+    label, suffixes = WORKBOOK_KINDS[kind]
+    if path.suffix.lower() in suffixes:
+        return None
+    return f"tệp có đuôi «{path.suffix}» nhưng nội dung là bảng tính {label}: đã đọc theo nội dung tệp"
 
 
 def read_report(path: Path, contract: Contract | None = None, limits: Limits | None = None) -> ParsedReport:
@@ -744,8 +1027,12 @@ def read_report(path: Path, contract: Contract | None = None, limits: Limits | N
     try:
         kind = sniff(path, limits)
         notes: list[str] = []
+        merges: dict[str, list[MergedRange]] = {}
         if kind in {"ooxml", "ods", "xls"}:
-            matrices = workbook_matrices(path, kind)
+            matrices, merges = workbook_contents(path, kind)
+            mismatch = extension_note(path, kind)
+            if mismatch is not None:
+                notes.append(mismatch)
         elif kind == "csv_zip":
             matrices, notes = csv_zip_matrices(path, limits)
         elif kind == "csv_folder":
@@ -753,7 +1040,7 @@ def read_report(path: Path, contract: Contract | None = None, limits: Limits | N
             matrices, notes = csv_file_matrices(members, limits)
         else:
             matrices, notes = csv_file_matrices([path], limits)
-        report = read_sheets(contract, path.name, matrices, limits)
+        report = read_sheets(contract, path.name, matrices, limits, merges)
     except UnreadableReport:
         raise
     except CORRUPT_DATA_ERRORS as error:
