@@ -448,6 +448,7 @@ def lower_label(text: str) -> str:
     return ITEM_PREFIX.sub("", text.lower(), count=1).strip()
 
 
+@lru_cache(maxsize=1 << 14)
 def is_subtotal_label(text: str) -> bool:
     if fold(text) in TOTALS_ROW_LABELS:
         return True
@@ -455,6 +456,7 @@ def is_subtotal_label(text: str) -> bool:
     return label.rstrip(":") in SUBTOTAL_LABELS or SUBTOTAL_STARTS.match(label) is not None
 
 
+@lru_cache(maxsize=1 << 14)
 def is_footer_label(text: str) -> bool:
     label = text.lower().strip()
     return FOOTER_STARTS.match(label) is not None or PLACE_AND_DATE.match(label) is not None
@@ -483,31 +485,42 @@ class TableShape:
     figures: tuple[int, ...]  # columns of integer and decimal fields
 
 
-def row_kind(row: Sequence[Cell], shape: TableShape) -> str:
-    """blank, item_only, section, subtotal, footer or data.
+def row_kind(row: Sequence[Cell], texts: Sequence[str], shape: TableShape) -> str:
+    """blank, item_only, section, subtotal, footer or data (``texts``: the row's non-empty cells as text).
 
     A row with a key of its own and not a form label is always data («Tổng công ty …» with its code is an
     organisation). Section, subtotal and footer rows have no key (or the label in the key's column).
     """
-    texts = [text for text in map(clean_cell, row) if text is not None]
     if not texts:
         return "blank"
     key = clean_cell(row[shape.key]) if shape.key is not None and shape.key < len(row) else None
-    figures = [clean_cell(row[p]) for p in shape.figures if p < len(row)]
-    has_figures = any(value is not None and NUMBER_TEXT.match(value) for value in figures)
-    labels = [text for text in texts if not ITEM_NUMBER.match(text)]
-    first_label = labels[0] if labels else None
+    first_label = next((text for text in texts if not is_item_number(text)), None)
     if key is not None and key != first_label:
         return "data"
     if first_label is None:
         return "item_only" if len(texts) == 1 else "data"
     if is_subtotal_label(first_label):
         return "subtotal"
-    if not has_figures and is_footer_label(first_label):
-        return "footer"
-    if not has_figures and len(labels) == 1 and (len(texts) == 2 or SECTION_STARTS.match(lower_label(first_label))):
-        return "section"
-    return "data"
+    footer = is_footer_label(first_label)
+    section = (len(texts) == 2 or is_section_label(first_label)) and sum(
+        1 for text in texts if not is_item_number(text)
+    ) == 1
+    if not (footer or section):
+        return "data"
+    figures = (clean_cell(row[p]) for p in shape.figures if p < len(row))
+    if any(value is not None and NUMBER_TEXT.match(value) for value in figures):
+        return "data"
+    return "footer" if footer else "section"
+
+
+@lru_cache(maxsize=1 << 14)
+def is_item_number(text: str) -> bool:
+    return ITEM_NUMBER.match(text) is not None
+
+
+@lru_cache(maxsize=1 << 14)
+def is_section_label(text: str) -> bool:
+    return SECTION_STARTS.match(lower_label(text)) is not None
 
 
 def merged_fill(
@@ -577,10 +590,10 @@ def read_table(
     item_only: list[int] = []
     for row_number in range(header_row + 1, len(matrix)):
         row = matrix[row_number]
-        kind = row_kind(row, shape)
+        texts = [text for text in map(clean_cell, row) if text is not None]
+        kind = row_kind(row, texts, shape)
         if kind == "blank":
             continue
-        texts = [text for text in map(clean_cell, row) if text is not None]
         if not seen_data and not parsed.rows and is_column_numbers(texts):
             parsed.notes.append(f"bỏ dòng đánh số cột ở dòng {row_number + 1}")
             continue
