@@ -74,6 +74,12 @@ said in the reading notes (in Vietnamese; `chibo validate FILE` shows them):
 | a zip made by macOS or Windows (`__MACOSX/`, `._name.csv`, `.DS_Store`, `Thumbs.db`) | those entries are ignored | bỏ qua … mục do hệ điều hành thêm vào tệp nén … |
 | a workbook whose extension does not match its content (`.xls` named `.xlsx`, the reverse, `.ods`) | read by its content | tệp có đuôi «.xlsx» nhưng nội dung là bảng tính Excel 97–2003 (.xls): đã đọc theo nội dung tệp |
 | a date written in words in a date field («ngày 17 tháng 01 năm 2024») | read as 2024-01-17 | «Ngày lập»: ngày viết bằng chữ «…» đọc là 2024-01-17 |
+| an Excel Table (ListObject) with its totals row («Tổng», or «Total» from an English Excel; `SUBTOTAL(109, …)`) | the totals row is skipped like any total | bỏ dòng tổng cộng «Tổng» ở dòng … (không nạp) |
+| «-», «–», «—» in a count (the forms' «không có») | read as 0, in any count, required or not | … ô ghi «-», «–», «—» (không có) đọc là 0: cột «…» (…) |
+| «x» or «…» in a count (không có số liệu; also a tick, so ambiguous) | an optional count is left empty; a required count is kept as written, so validation names it as not a number | … ô ghi «x» (không có số liệu) để trống …; … giữ nguyên để báo lỗi (chỉ tiêu bắt buộc phải ghi số) … |
+| hidden rows and columns (a helper column of formulas, an old row hidden) | a hidden row is still data and is read (said, from `.xlsx` and `.ods`; `.xls` hides silently); a hidden column is read if it is a contract column, ignored like any unknown column otherwise | … dòng bị ẩn trong tệp vẫn là số liệu và đã được đọc …; bỏ qua cột không có trong mẫu: «…» (cột bị ẩn trong tệp) |
+| sheets in another order, a cover page first («BÁO CÁO THỐNG KÊ …»), a chart sheet, a «Ghi chú» sheet | contract sheets are found by name; the others are ignored | bỏ qua trang «Bìa»: không có trong mẫu báo cáo (trang bìa «…») |
+| header cells typed over several lines (Alt+Enter: «Đảng viên⏎chính thức») or with footnote marks («Dự bị (*)», «Nữ¹», «(1)»), the footnotes under the table | matched to the contract field; the footnotes end the table like the signature block | đọc … tiêu đề cột viết xuống dòng trong ô …; tiêu đề cột «Nữ¹» có dấu chú thích: đọc là «Đảng viên nữ» |
 
 An optional date or e-mail (`required: false`) that still cannot be read is a **warning**, never a
 rejection; figures that cannot be read stay errors. A report without a sheet it needs (a detailed report

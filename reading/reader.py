@@ -47,7 +47,10 @@ CORRUPT_DATA_ERRORS = (
     csv.Error,
     ParseError,
 )
-TOTALS_ROW_LABELS = frozenset({"cong", "tong cong", "tong so", "tong", "cong chung", "tong cong chung"})
+# Folded; «Total» is what Excel's Table totals row writes in an English-language Excel.
+TOTALS_ROW_LABELS = frozenset(
+    {"cong", "tong cong", "tong so", "tong", "cong chung", "tong cong chung", "total", "grand total"}
+)
 # Subtotal rows of official forms, matched on the lower-case text with its diacritics («Công an huyện» is an
 # organisation, «Cộng khối …» a subtotal): exact labels, or what a label starts with.
 SUBTOTAL_LABELS = frozenset({"cộng", "tổng", "tổng cộng", "tổng số", "cộng chung", "tổng cộng chung"})
@@ -56,10 +59,11 @@ SUBTOTAL_STARTS = re.compile(
     r"đảng bộ|khối)\b)"
 )
 SECTION_STARTS = re.compile(r"^(?:khối|phần|mục)\b")
-# Where the document around the table ends it: the «Nơi nhận» and signature block, the place-and-date line.
+# Where the document around the table ends it: the «Nơi nhận» and signature block, the place-and-date line,
+# footnotes to the headers («(*) …», «¹ …»).
 FOOTER_STARTS = re.compile(
     r"^(?:nơi nhận|t/m\b|tm\.|tm\s+ban|k/t\b|kt\.|kt\s|bí thư\b|phó bí thư\b|người lập\b|thủ trưởng\b|"
-    r"\(đã ký|\(ký|xác nhận của\b|ghi chú\s*:)"
+    r"\(đã ký|\(ký|xác nhận của\b|ghi chú\s*:|\(\*{1,3}\)|\*{1,3}\s|[¹²³])"
 )
 PLACE_AND_DATE = re.compile(r"^[^,]{1,60},\s*ngày\b.{0,6}\btháng\b.{0,6}\bnăm\b")
 # An item number on its own (an STT cell, a section number): 1, 1., 1.2, I, II., a), (3)
@@ -75,6 +79,16 @@ FALSE_WORDS = frozenset({"khong", "0", "false", "no", "k", "sai"})
 GROUPED_INTEGER = re.compile(r"^\d{1,3}([.,\s]\d{3})+$")
 DAY_FIRST_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 # «ngày 17 tháng 01 năm 2024», folded (no diacritics, no punctuation)
+# What official forms write in a figure cell for «none» (không có, không phát sinh): read as 0 in any count.
+NONE_DASHES = frozenset({"-", "–", "—", "--"})
+# «x» (and «…»): no figure (không có số liệu, không áp dụng); ambiguous as a count (a tick also reads «có»):
+# an optional count is left empty, a required one is kept as written so that validation names it.
+NO_FIGURE_MARKS = frozenset({"x", "X", "...", "…"})
+MARK_ORDER = ("-", "–", "—", "--", "x", "X", "...", "…")  # how the notes list them
+# Footnote marks after a header: «Dự bị (*)», «Nữ¹», «Dân tộc thiểu số (2)», «Kết nạp**»
+FOOTNOTE_MARKS = re.compile(
+    r"(?:\s*(?:\(\s*(?:\*{1,3}|\d{1,2}|[a-z])\s*\)|\*{1,3}|[\u00b9\u00b2\u00b3\u2070-\u2079]+))+$"
+)
 DATE_IN_WORDS = re.compile(r"^(?:.* )?(?:ngay )?(\d{1,2}) thang (\d{1,2}) nam (\d{4})$")
 
 Cell = Any
@@ -157,6 +171,8 @@ def normalise_integer(value: Cell) -> str | None:
     text = clean_text(value)
     if text is None:
         return None
+    if text in NONE_DASHES:
+        return "0"
     compact = text.replace(" ", "")
     if compact.lstrip("-").isdigit():
         return str(int(compact))
@@ -224,7 +240,10 @@ def normalise_value(
     ``spellings`` is ``spelling_index(contract, field_)`` when the caller has built it already.
     """
     if field_.type == "integer":
-        return {field_.name: normalise_integer(value)}
+        count = normalise_integer(value)
+        if count in NO_FIGURE_MARKS and not field_.required:
+            count = None
+        return {field_.name: count}
     if field_.type == "decimal":
         return {field_.name: normalise_decimal(value)}
     if field_.type == "boolean":
@@ -248,7 +267,7 @@ class CellNormaliser:
     booleans) are normalised every time. Results are shared: callers copy them and never change them.
     """
 
-    __slots__ = ("contract", "field", "memo", "memo_floats", "spellings")
+    __slots__ = ("contract", "field", "marks", "memo", "memo_floats", "spellings")
 
     def __init__(self, contract: Contract, field_: Field) -> None:
         self.contract = contract
@@ -256,15 +275,62 @@ class CellNormaliser:
         self.spellings = spelling_index(contract, field_) if field_.type in ("enum", "grade") else None
         self.memo_floats = field_.type != "decimal"
         self.memo: dict[Cell, dict[str, str | None]] = {}
+        self.marks: Counter[str] = Counter()  # a count's «-» / «x» cells, by mark: never memoised, so counted
 
     def __call__(self, value: Cell) -> dict[str, str | None]:
         # Exactly str, None or float: equal values of other types (1.0, 1, True) normalise differently.
         if type(value) is str or value is None or (self.memo_floats and type(value) is float):  # noqa: E721
             found = self.memo.get(value)
             if found is None:
-                found = self.memo[value] = normalise_value(self.contract, self.field, value, self.spellings)
+                found = normalise_value(self.contract, self.field, value, self.spellings)
+                mark = figure_mark(self.field, value)
+                if mark is not None:
+                    self.marks[mark] += 1
+                    return found
+                self.memo[value] = found
             return found
         return normalise_value(self.contract, self.field, value, self.spellings)
+
+
+def figure_mark(field_: Field, value: Cell) -> str | None:
+    """The «none» mark (a dash, «x») a count's cell holds, or None."""
+    if field_.type != "integer" or type(value) is not str:  # noqa: E721
+        return None
+    text = clean_cell(value)
+    return text if text in NONE_DASHES or text in NO_FIGURE_MARKS else None
+
+
+MarkedCells = tuple[str, Counter[str], bool]  # (column or item as written, cells by mark, required)
+
+
+def mark_notes(marked: Sequence[MarkedCells], noun: str) -> list[str]:
+    """What was done with the counts' «-» / «x» cells, one note per outcome, the cells counted (``noun``:
+    «cột» on a table, «chỉ tiêu» on a key/value sheet)."""
+    outcomes = (
+        ("đọc là 0", lambda mark, required: mark in NONE_DASHES, "(không có)"),
+        ("để trống", lambda mark, required: mark not in NONE_DASHES and not required, "(không có số liệu)"),
+        (
+            "giữ nguyên để báo lỗi (chỉ tiêu bắt buộc phải ghi số)",
+            lambda mark, required: mark not in NONE_DASHES and required,
+            "",
+        ),
+    )
+    notes: list[str] = []
+    for outcome, applies, meaning in outcomes:
+        where: list[str] = []
+        marks: dict[str, None] = {}
+        total = 0
+        for label, counts, required in marked:
+            count = sum(n for mark, n in counts.items() if applies(mark, required))
+            if count:
+                where.append(f"«{label}» ({count})")
+                marks.update(dict.fromkeys(m for m in counts if applies(m, required)))
+                total += count
+        if total:
+            written = ", ".join(f"«{mark}»" for mark in sorted(marks, key=MARK_ORDER.index))
+            written += f" {meaning}" if meaning else ""
+            notes.append(f"{total} ô ghi {written} {outcome}: {noun} {', '.join(where)}")
+    return notes
 
 
 # ---------------------------------------------------------------- cell text repair
@@ -361,10 +427,24 @@ def header_index(sheet: Sheet) -> dict[str, Field]:
 
 
 def match_field(sheet: Sheet, header: Cell, index: dict[str, Field] | None = None) -> Field | None:
-    folded = fold(clean_cell(header) or "")
+    """The field a header names; a header with a footnote mark («Dự bị (*)», «Nữ¹») names it too."""
+    text = clean_cell(header) or ""
+    folded = fold(text)
     if not folded:
         return None
-    return (index if index is not None else header_index(sheet)).get(folded)
+    fields = index if index is not None else header_index(sheet)
+    found = fields.get(folded)
+    if found is None:
+        bare = without_footnote(text)
+        if bare != text:
+            found = fields.get(fold(bare))
+    return found
+
+
+@lru_cache(maxsize=1 << 12)
+def without_footnote(text: str) -> str:
+    """A header without its trailing footnote marks («Nữ¹» → «Nữ»); the text itself when nothing is left."""
+    return FOOTNOTE_MARKS.sub("", text).strip() or text
 
 
 def match_sheet(contract: Contract, source_name: str) -> Sheet | None:
@@ -441,6 +521,14 @@ def is_blank(row: Sequence[Cell]) -> bool:
 
 
 MergedRange = tuple[tuple[int, int], tuple[int, int]]  # ((first_row, first_col), (last_row, last_col)), 0-based
+
+
+@dataclass(frozen=True)
+class Hidden:
+    """Rows and columns a sheet hides (0-based), where the format says so (.xlsx, .ods)."""
+
+    rows: frozenset[int] = frozenset()
+    columns: frozenset[int] = frozenset()
 
 
 def lower_label(text: str) -> str:
@@ -553,6 +641,7 @@ def read_table(
     source_name: str,
     matrix: Sequence[Sequence[Cell]],
     merges: Sequence[MergedRange] = (),
+    hidden: Hidden | None = None,
 ) -> ParsedSheet:
     index = header_index(sheet)
     found = find_header(sheet, matrix, index)
@@ -564,17 +653,23 @@ def read_table(
     parsed = ParsedSheet(sheet.name, source_name, header_row + 1, [])
     parsed.columns = {field_.name: label for field_, label in mapped.values()}
     positions = {field_.name: position for position, (field_, _) in mapped.items()}
+    hidden = hidden or Hidden()
     for position, candidates in enumerate(header_labels(matrix, header_row)):
         if position not in mapped and candidates:
             if fold(candidates[-1]) in STT_HEADERS:
                 parsed.notes.append(f"bỏ qua cột số thứ tự «{candidates[-1]}»")
+            elif position in hidden.columns:
+                parsed.notes.append(f"bỏ qua cột không có trong mẫu: «{candidates[0]}» (cột bị ẩn trong tệp)")
             else:
                 parsed.notes.append(f"bỏ qua cột không có trong mẫu: «{candidates[0]}»")
+        elif position in mapped and position in hidden.columns:
+            parsed.notes.append(f"cột «{mapped[position][1]}» bị ẩn trong tệp nhưng có trong mẫu: vẫn đọc")
     own_header = matrix[header_row]
     header_top = header_row
     if any(label != clean_cell(own_header[p] if p < len(own_header) else None) for p, (_, label) in mapped.items()):
         parsed.notes.append(f"tiêu đề cột hai dòng (dòng {header_row} và {header_row + 1})")
         header_top = header_row - 1
+    parsed.notes += header_notes(matrix, header_row, header_top, mapped)
     title_rows = [n + 1 for n in range(header_top) if not is_blank(matrix[n])]
     if title_rows:
         parsed.notes.append(f"bỏ qua phần đầu văn bản phía trên bảng (tiêu đề, {len(title_rows)} dòng)")
@@ -618,7 +713,42 @@ def read_table(
         parsed.rows.append(ParsedRow(row_number + 1, values))
     if item_only:
         parsed.notes.append(f"bỏ {len(item_only)} dòng chỉ có số thứ tự (dòng {item_only[0]}–{item_only[-1]})")
+    hidden_data = [row.sheet_row for row in parsed.rows if row.sheet_row - 1 in hidden.rows] if hidden.rows else []
+    if hidden_data:
+        shown = ", ".join(map(str, hidden_data[:10])) + (", …" if len(hidden_data) > 10 else "")
+        parsed.notes.append(
+            f"{len(hidden_data)} dòng bị ẩn trong tệp vẫn là số liệu và đã được đọc (dòng {shown}); "
+            "nếu là dòng cũ không dùng nữa, hãy xóa hẳn"
+        )
+    marked = [
+        (mapped[column][1], normalise.marks, normalise.field.required)
+        for column, normalise in normalisers
+        if column is not None
+    ]
+    parsed.notes += mark_notes([entry for entry in marked if entry[1]], "cột")
     return parsed
+
+
+def header_notes(
+    matrix: Sequence[Sequence[Cell]],
+    header_row: int,
+    header_top: int,
+    mapped: dict[int, tuple[Field, str]],
+) -> list[str]:
+    """Headers written over several lines in their cell (one note), or with a footnote mark: matched to their
+    field."""
+    notes: list[str] = []
+    broken: list[str] = []
+    for position, (field_, label) in sorted(mapped.items()):
+        cells = [matrix[n][position] for n in range(header_top, header_row + 1) if position < len(matrix[n])]
+        if any(isinstance(cell, str) and "\n" in cell for cell in cells):
+            broken.append(label)
+        if without_footnote(label) != label:
+            notes.append(f"tiêu đề cột «{label}» có dấu chú thích: đọc là «{field_.header}»")
+    if broken:
+        shown = ", ".join(f"«{label}»" for label in broken[:3]) + (", …" if len(broken) > 3 else "")
+        notes.insert(0, f"đọc {len(broken)} tiêu đề cột viết xuống dòng trong ô: {shown}")
+    return notes
 
 
 def strip_item(text: str) -> str:
@@ -640,6 +770,7 @@ def read_key_value(contract: Contract, sheet: Sheet, source_name: str, matrix: S
     ignored_headers = {fold("Chỉ tiêu"), fold("Giá trị"), *STT_HEADERS}
     title: list[str] = []
     numbered = 0
+    marked: list[MarkedCells] = []
     for row_number, row in enumerate(matrix):
         cells = key_value_cells(row)
         if not cells:
@@ -669,17 +800,37 @@ def read_key_value(contract: Contract, sheet: Sheet, source_name: str, matrix: S
         parsed.columns[field_.name] = label
         raw_value = cells[1][1] if len(cells) > 1 else None
         value = normalise_value(contract, field_, raw_value)[field_.name]
+        mark = figure_mark(field_, raw_value)
+        if mark is not None:
+            marked.append((label, Counter([mark]), field_.required))
         if field_.type == "date" and value is not None and DATE_IN_WORDS.match(fold(clean_cell(raw_value) or "")):
             parsed.notes.append(f"«{field_.header}»: ngày viết bằng chữ «{clean_cell(raw_value)}» đọc là {value}")
         parsed.rows.append(
             ParsedRow(row_number + 1, {"header_as_written": label, "field": field_.name, "value": value})
         )
+    parsed.notes += mark_notes(marked, "chỉ tiêu")
     if numbered:
         parsed.notes.insert(0, f"bỏ số thứ tự (STT) trước tên chỉ tiêu ở {numbered} dòng")
     if title:
         shown = ", ".join(f"«{text}»" for text in title[:3]) + (", …" if len(title) > 3 else "")
         parsed.notes.insert(0, f"bỏ qua phần đầu văn bản phía trên bảng ({len(title)} dòng: {shown})")
     return parsed
+
+
+COVER_WORDS = re.compile(r"\bbáo cáo\b", re.IGNORECASE)
+
+
+def ignored_sheet_note(source_name: str, matrix: Sequence[Sequence[Cell]], *, first: bool) -> str:
+    """The note for a sheet outside the contract, saying what it looks like: a cover page (a first sheet with
+    a «BÁO CÁO …» title and no table), a chart sheet or an empty one, or any other sheet."""
+    note = f"bỏ qua trang «{source_name}»: không có trong mẫu báo cáo"
+    texts = [text for row in matrix[:HEADER_SEARCH_ROWS] for text in row_texts(row)]
+    if not texts:
+        return f"{note} (trang biểu đồ hoặc trang không có số liệu)"
+    title = next((text for text in texts if COVER_WORDS.search(text)), None)
+    if first and title is not None and len(matrix) <= HEADER_SEARCH_ROWS:
+        return f"{note} (trang bìa «{title}»)"
+    return note
 
 
 def row_texts(row: Sequence[Cell]) -> list[str]:
@@ -692,15 +843,18 @@ def read_sheets(
     named_matrices: Iterable[tuple[str, Sequence[Sequence[Cell]]]],
     limits: Limits | None = None,
     merges: Mapping[str, Sequence[MergedRange]] | None = None,
+    hidden: Mapping[str, Hidden] | None = None,
 ) -> ParsedReport:
-    """Contract sheets from named cell grids; ``merges``: each sheet's merged ranges, when the format has them."""
+    """Contract sheets from named cell grids; ``merges`` (each sheet's merged ranges) and ``hidden`` (its hidden
+    rows and columns), when the format has them."""
     limits = limits or Limits()
     merges = merges or {}
+    hidden = hidden or {}
     report = ParsedReport(file_name, {})
     for source_name, raw_matrix in named_matrices:
         sheet = match_sheet(contract, source_name)
         if sheet is None:
-            report.notes.append(f"bỏ qua trang «{source_name}»: không có trong mẫu báo cáo")
+            report.notes.append(ignored_sheet_note(source_name, raw_matrix, first=not report.sheets))
             continue
         if sheet.name in report.sheets:
             raise UnreadableReport(
@@ -718,7 +872,9 @@ def read_sheets(
         if sheet.layout == "key_value":
             parsed = read_key_value(contract, sheet, source_name, matrix)
         else:
-            parsed = read_table(contract, sheet, source_name, matrix, merges.get(source_name, ()))
+            parsed = read_table(
+                contract, sheet, source_name, matrix, merges.get(source_name, ()), hidden.get(source_name)
+            )
         parsed.notes = conversion_notes(conversions) + parsed.notes
         report.sheets[sheet.name] = parsed
     if not report.sheets:
@@ -825,6 +981,39 @@ def feed_expat(parser: Any, data: bytes, *, final: bool) -> None:
         raise failure from None
 
 
+MAX_COLUMNS = 16384  # a sheet's width in Excel: a <col> span never reaches past it
+# A run of hidden repeated rows this long is the empty rest of a sheet (a row style to the last row), not data.
+MAX_HIDDEN_ROWS = 100_000
+HIDDEN_MARK = re.compile(rb'\bhidden="(?:1|true)"')
+HIDDEN_ROW = re.compile(
+    rb'<(?:\w+:)?row\b[^>]*?\br="(\d+)"[^>]*?\bhidden="(?:1|true)"'
+    rb'|<(?:\w+:)?row\b[^>]*?\bhidden="(?:1|true)"[^>]*?\br="(\d+)"'
+)
+HIDDEN_COLUMNS = re.compile(rb'<(?:\w+:)?col\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
+COLUMN_SPAN = re.compile(rb'\b(min|max)="(\d+)"')
+
+
+def ooxml_hidden(path: Path) -> dict[str, Hidden]:
+    """Hidden rows and columns of each sheet of an .xlsx (only sheets that hide something are listed)."""
+    found: dict[str, Hidden] = {}
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        for sheet_name, part in ooxml_sheet_paths(archive).items():
+            if part not in names:
+                continue
+            data = archive.read(part)
+            if HIDDEN_MARK.search(data) is None:
+                continue
+            rows = frozenset(int(a or b) - 1 for a, b in HIDDEN_ROW.findall(data))
+            columns: set[int] = set()
+            for element in HIDDEN_COLUMNS.findall(data):
+                span = dict(COLUMN_SPAN.findall(element))
+                first = int(span.get(b"min", b"1"))
+                columns.update(range(first - 1, min(int(span.get(b"max", first)), MAX_COLUMNS)))
+            found[sheet_name] = Hidden(rows, frozenset(columns))
+    return found
+
+
 def uncached_formulas(path: Path) -> list[tuple[str, str]]:
     """(sheet, cell) of every formula saved without its computed value (files written by some tools)."""
     from xml.etree import ElementTree
@@ -848,20 +1037,36 @@ def workbook_matrices(path: Path, kind: str) -> list[tuple[str, list[list[Cell]]
 
 def ods_merges(path: Path) -> dict[str, list[MergedRange]]:
     """Merged ranges of each sheet of an .ods (calamine gives none for OpenDocument), from content.xml."""
+    return ods_structure(path)[0]
+
+
+def ods_structure(path: Path) -> tuple[dict[str, list[MergedRange]], dict[str, Hidden]]:
+    """Merged ranges of each sheet of an .ods (calamine gives none for OpenDocument) and its hidden rows and
+    columns (only sheets that hide something are listed), from content.xml."""
     from xml.etree import ElementTree
 
     table_ns = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
-    tag = {name: f"{{{table_ns}}}{name}" for name in ("table", "table-row", "table-cell", "covered-table-cell")}
+    names = ("table", "table-row", "table-cell", "covered-table-cell", "table-column")
+    tag = {name: f"{{{table_ns}}}{name}" for name in names}
+    visibility, repeated_columns = f"{{{table_ns}}}visibility", f"{{{table_ns}}}number-columns-repeated"
     merges: dict[str, list[MergedRange]] = {}
-    sheet_name, row, column = "", 0, 0
+    hidden_rows: dict[str, set[int]] = {}
+    hidden_columns: dict[str, set[int]] = {}
+    sheet_name, row, column, declared = "", 0, 0, 0
     with zipfile.ZipFile(path) as archive, archive.open("content.xml") as handle:
         for event, element in ElementTree.iterparse(handle, events=("start", "end")):
             if event == "start":
                 if element.tag == tag["table"]:
-                    sheet_name, row = element.get(f"{{{table_ns}}}name", ""), 0
+                    sheet_name, row, declared = element.get(f"{{{table_ns}}}name", ""), 0, 0
                     merges[sheet_name] = []
                 elif element.tag == tag["table-row"]:
                     column = 0
+                elif element.tag == tag["table-column"]:
+                    count = int(element.get(repeated_columns, "1"))
+                    if element.get(visibility, "visible") != "visible":
+                        covered = range(declared, min(declared + count, MAX_COLUMNS))
+                        hidden_columns.setdefault(sheet_name, set()).update(covered)
+                    declared += count
                 continue
             if element.tag in (tag["table-cell"], tag["covered-table-cell"]):
                 spanned = int(element.get(f"{{{table_ns}}}number-rows-spanned", "1"))
@@ -871,13 +1076,24 @@ def ods_merges(path: Path) -> dict[str, list[MergedRange]]:
                 column += int(element.get(f"{{{table_ns}}}number-columns-repeated", "1"))
                 element.clear()
             elif element.tag == tag["table-row"]:
-                row += int(element.get(f"{{{table_ns}}}number-rows-repeated", "1"))
+                count = int(element.get(f"{{{table_ns}}}number-rows-repeated", "1"))
+                if element.get(visibility, "visible") != "visible" and count < MAX_HIDDEN_ROWS:
+                    hidden_rows.setdefault(sheet_name, set()).update(range(row, row + count))
+                row += count
                 element.clear()
-    return merges
+    hidden = {
+        name: Hidden(frozenset(hidden_rows.get(name, ())), frozenset(hidden_columns.get(name, ())))
+        for name in hidden_rows.keys() | hidden_columns.keys()
+    }
+    return merges, hidden
 
 
-def workbook_contents(path: Path, kind: str) -> tuple[list[tuple[str, list[list[Cell]]]], dict[str, list[MergedRange]]]:
-    """Each sheet's cells and merged ranges, read by content (whatever the file's extension says)."""
+WorkbookContents = tuple[list[tuple[str, list[list[Cell]]]], dict[str, list[MergedRange]], dict[str, Hidden]]
+
+
+def workbook_contents(path: Path, kind: str) -> WorkbookContents:
+    """Each sheet's cells, merged ranges and hidden rows and columns (.xlsx, .ods), read by content (whatever
+    the file's extension says)."""
     from python_calamine import CalamineWorkbook, PasswordError
 
     if kind == "ooxml":
@@ -900,9 +1116,12 @@ def workbook_contents(path: Path, kind: str) -> tuple[list[tuple[str, list[list[
                 merges[name] = list(sheet.merged_cell_ranges or [])
         finally:
             workbook.close()
+        hidden: dict[str, Hidden] = {}
         if kind == "ods":
-            merges = ods_merges(path)
-        return matrices, merges
+            merges, hidden = ods_structure(path)
+        elif kind == "ooxml":
+            hidden = ooxml_hidden(path)
+        return matrices, merges, hidden
     except PasswordError as error:
         raise UnreadableReport(
             "Tệp Excel có đặt mật khẩu nên không đọc được. Hãy gỡ mật khẩu rồi gửi lại.",
@@ -1041,8 +1260,9 @@ def read_report(path: Path, contract: Contract | None = None, limits: Limits | N
         kind = sniff(path, limits)
         notes: list[str] = []
         merges: dict[str, list[MergedRange]] = {}
+        hidden: dict[str, Hidden] = {}
         if kind in {"ooxml", "ods", "xls"}:
-            matrices, merges = workbook_contents(path, kind)
+            matrices, merges, hidden = workbook_contents(path, kind)
             mismatch = extension_note(path, kind)
             if mismatch is not None:
                 notes.append(mismatch)
@@ -1053,7 +1273,7 @@ def read_report(path: Path, contract: Contract | None = None, limits: Limits | N
             matrices, notes = csv_file_matrices(members, limits)
         else:
             matrices, notes = csv_file_matrices([path], limits)
-        report = read_sheets(contract, path.name, matrices, limits, merges)
+        report = read_sheets(contract, path.name, matrices, limits, merges, hidden)
     except UnreadableReport:
         raise
     except CORRUPT_DATA_ERRORS as error:

@@ -19,16 +19,17 @@ from expectations.rules import field_rules
 from expectations.validate import Outcome
 from pipeline.check import check_files
 from reading.errors import UnreadableReport
-from reading.reader import ParsedReport, read_report, read_sheets
+from reading.reader import Hidden, ParsedReport, read_report, read_sheets
 
 OFFICE = Path(__file__).parent / "fixtures" / "office"
 CLEAN = OFFICE / "clean.openpyxl.xlsx"
-LAYOUTS = ("official", "sections", "merged", "tabletotals")
+LAYOUTS = ("official", "sections", "merged", "tabletotals", "listobject", "dashes", "hidden", "headers", "extrasheets")
 WORKBOOKS = [OFFICE / f"{layout}.lo.{extension}" for layout in LAYOUTS for extension in ("xlsx", "xls", "ods")]
 OTHERS = [
     OFFICE / name
     for name in (
         "merged.openpyxl.xlsx",
+        "listobject.openpyxl.xlsx",
         "semicolon.cp1258.zip",
         "semicolon.utf8bom.zip",
         "macos-finder.zip",
@@ -87,6 +88,22 @@ NOTES = [
     ("merged", "thon_ban", "ô gộp của cột «Xã, phường, thị trấn»"),
     ("tabletotals", "to_chuc_co_so", "tổng cộng «Tổng»"),
     ("tabletotals", "thon_ban", "tổng cộng «Tổng»"),
+    ("listobject", "to_chuc_co_so", "tổng cộng «Tổng»"),
+    ("listobject", "chi_bo", "tổng cộng «Tổng»"),
+    ("listobject", "thon_ban", "tổng cộng «Total»"),
+    ("dashes", "to_chuc_co_so", "«-», «–», «—» (không có) đọc là 0: cột «Đảng viên - Dự bị»"),
+    ("dashes", "to_chuc_co_so", "ô ghi «x» (không có số liệu) để trống: cột «Số chi bộ trực thuộc»"),
+    ("dashes", "tong_hop", "(không có) đọc là 0: chỉ tiêu «Số thôn, tổ dân phố chưa có đảng viên» (1)"),
+    ("dashes", "tong_hop", "«x» (không có số liệu) để trống: chỉ tiêu «Kết nạp ở nơi chưa có đảng viên» (1)"),
+    ("hidden", "to_chuc_co_so", "bỏ qua cột không có trong mẫu: «Kiểm tra»"),
+    ("headers", "to_chuc_co_so", "tiêu đề cột viết xuống dòng trong ô: «Số chi bộ trực thuộc»"),
+    ("headers", "to_chuc_co_so", "«Đảng viên Dự bị (*)» có dấu chú thích: đọc là «Đảng viên - Dự bị»"),
+    ("headers", "to_chuc_co_so", "«Đảng viên nữ¹» có dấu chú thích: đọc là «Đảng viên nữ»"),
+    ("headers", "thon_ban", "«Số đảng viên¹» có dấu chú thích: đọc là «Số đảng viên»"),
+    ("headers", "chi_bo", "phần cuối văn bản"),
+    ("extrasheets", None, "bỏ qua trang «Bìa»: không có trong mẫu báo cáo (trang bìa «BÁO CÁO THỐNG KÊ»)"),
+    ("extrasheets", None, "bỏ qua trang «Biểu đồ»: không có trong mẫu báo cáo (trang biểu đồ"),
+    ("extrasheets", None, "bỏ qua trang «Ghi chú»: không có trong mẫu báo cáo"),
 ]
 
 
@@ -110,6 +127,58 @@ def test_the_reading_notes_say_what_was_done(layout: str, sheet: str, note: str,
 def test_file_level_notes_name_the_encoding_separator_system_entries_and_real_format(name: str, note: str):
     notes = read_report(OFFICE / name).notes
     assert any(note in text for text in notes), notes
+
+
+@pytest.mark.parametrize("extension", ["xlsx", "ods"])
+@pytest.mark.parametrize(
+    ("sheet", "note"),
+    [
+        ("to_chuc_co_so", "bỏ qua cột không có trong mẫu: «Kiểm tra» (cột bị ẩn trong tệp)"),
+        ("chi_bo", "bỏ qua cột không có trong mẫu: «Kiểm tra» (cột bị ẩn trong tệp)"),
+        ("to_chuc_co_so", "1 dòng bị ẩn trong tệp vẫn là số liệu và đã được đọc (dòng 3)"),
+        ("thon_ban", "1 dòng bị ẩn trong tệp vẫn là số liệu và đã được đọc (dòng 3)"),
+    ],
+)
+def test_hidden_rows_are_read_as_data_and_hidden_columns_outside_the_contract_ignored_with_a_note(
+    extension: str, sheet: str, note: str
+):
+    notes = read_report(OFFICE / f"hidden.lo.{extension}").sheets[sheet].notes
+    assert any(note in text for text in notes), notes
+
+
+def test_nothing_is_said_hidden_in_a_layout_that_hides_nothing():
+    for extension in ("xlsx", "ods"):
+        report = read_report(OFFICE / f"official.lo.{extension}")
+        assert not any("ẩn" in note for sheet in report.sheets.values() for note in sheet.notes)
+
+
+def test_the_dash_note_counts_every_zero_of_the_clean_report(clean_rows):
+    integers = [f.name for f in CONTRACT.sheet("to_chuc_co_so").fields if f.type == "integer"]
+    zeros = sum(1 for row in clean_rows["to_chuc_co_so"] for name in integers if row[name] == "0")
+    assert zeros, "the corpus must hold zero counts"
+    for extension in ("xlsx", "xls", "ods"):
+        notes = read_report(OFFICE / f"dashes.lo.{extension}").sheets["to_chuc_co_so"].notes
+        assert any(note.startswith(f"{zeros} ô ghi «-», «–», «—» (không có) đọc là 0") for note in notes), notes
+
+
+def test_the_chart_sheet_and_the_cover_page_are_really_in_the_workbooks():
+    from python_calamine import CalamineWorkbook
+
+    for extension in ("xlsx", "xls", "ods"):
+        workbook = CalamineWorkbook.from_path(str(OFFICE / f"extrasheets.lo.{extension}"))
+        names = workbook.sheet_names
+        assert names[0] == "Bìa" and "Biểu đồ" in names and names[-1] == "Ghi chú", names
+        contract_order = [sheet.name for sheet in CONTRACT.sheets]
+        assert [name for name in names if name in contract_order] == contract_order[::-1]
+
+
+def test_the_list_object_keeps_its_totals_row_in_the_xlsx_files():
+    import zipfile
+
+    for name in ("listobject.lo.xlsx", "listobject.openpyxl.xlsx"):
+        with zipfile.ZipFile(OFFICE / name) as archive:
+            tables = [archive.read(n).decode() for n in archive.namelist() if n.startswith("xl/tables/")]
+        assert len(tables) == 3 and all('totalsRowCount="1"' in table for table in tables), name
 
 
 def test_an_organisation_named_like_a_totals_row_is_kept_because_it_has_a_code(clean_rows):
@@ -178,6 +247,54 @@ def test_without_a_merged_cell_an_empty_name_is_not_filled_from_the_row_above():
     assert [row.values["parent_org_code"] for row in report.sheets["chi_bo"].rows] == ["MK01", None]
 
 
+def test_a_dash_is_zero_in_any_count_and_an_x_leaves_an_optional_count_empty_but_a_required_one_as_written():
+    header = [
+        CONTRACT.sheet("to_chuc_co_so").field(name).header
+        for name in ("org_code", "members_total", "members_probationary", "members_female", "deceased")
+    ]
+    report = read_sheets(
+        CONTRACT,
+        "t.xlsx",
+        [("to_chuc_co_so", [header, ["A1", "—", "-", "–", " - "], ["A2", 10, "x", "x", "…"], ["A3", 5, "X", 1, None]])],
+    )
+    rows = [
+        {k: row.values[k] for k in ("members_total", "members_probationary", "members_female", "deceased")}
+        for row in report.sheets["to_chuc_co_so"].rows
+    ]
+    assert rows == [
+        {"members_total": "0", "members_probationary": "0", "members_female": "0", "deceased": "0"},
+        {"members_total": "10", "members_probationary": "x", "members_female": None, "deceased": None},
+        {"members_total": "5", "members_probationary": "X", "members_female": "1", "deceased": None},
+    ]
+    notes = report.sheets["to_chuc_co_so"].notes
+    assert any(n.startswith("4 ô ghi «-», «–», «—» (không có) đọc là 0") for n in notes), notes
+    assert any(n.startswith("2 ô ghi «x», «…» (không có số liệu) để trống") for n in notes), notes
+    assert any(n.startswith("2 ô ghi «x», «X» giữ nguyên để báo lỗi") for n in notes), notes
+
+
+def test_a_hidden_column_of_the_contract_is_still_read_and_said_hidden():
+    report = read_sheets(
+        CONTRACT,
+        "t.xlsx",
+        [("to_chuc_co_so", [ORG_HEADER, ["Xã A", "A1", 3], ["Xã B", "B1", 4]])],
+        hidden={"to_chuc_co_so": Hidden(rows=frozenset({2}), columns=frozenset({2}))},
+    )
+    parsed = report.sheets["to_chuc_co_so"]
+    assert [row.values["members_total"] for row in parsed.rows] == ["3", "4"]
+    assert any("bị ẩn trong tệp nhưng có trong mẫu: vẫn đọc" in note for note in parsed.notes), parsed.notes
+    assert any("1 dòng bị ẩn trong tệp vẫn là số liệu và đã được đọc (dòng 3)" in n for n in parsed.notes)
+
+
+def test_footnote_marks_and_line_breaks_in_headers_name_the_field_and_unrelated_headers_stay_unknown():
+    sheet = CONTRACT.sheet("to_chuc_co_so")
+    header = ["Mã\nTCCSĐ", "Tên TCCSĐ (1)", "Đảng viên\nchính thức", "Dự bị (*)", "Nữ¹", "Ghi chú (2)"]
+    report = read_sheets(CONTRACT, "t.xlsx", [("to_chuc_co_so", [header, ["A1", "Xã A", 3, 1, 2, "mới"]])])
+    parsed = report.sheets["to_chuc_co_so"]
+    expected = ("org_code", "org_name", "members_official", "members_probationary", "members_female")
+    assert list(parsed.columns) == [sheet.field(name).name for name in expected]
+    assert any("«Ghi chú (2)»" in note and "không có trong mẫu" in note for note in parsed.notes), parsed.notes
+
+
 # ---------------------------------------------------------------- validation: warnings and missing sheets
 
 
@@ -200,9 +317,12 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
     unreadable_optional["thong_tin"] |= {"prepared_on": "hôm qua", "contact_email": "chưa có"}
     without_orgs = copy.deepcopy(muong_khuong_2023())
     del without_orgs["to_chuc_co_so"]
+    marks = copy.deepcopy(muong_khuong_2023())
+    marks["to_chuc_co_so"][0]["members_probationary"] = "x"
     paths = {
         "optional": write_xlsx(folder / "optional.xlsx", unreadable_optional),
         "without_orgs": write_xlsx(folder / "without_orgs.xlsx", without_orgs),
+        "x_in_required": write_xlsx(folder / "x_in_required.xlsx", marks),
     }
     results = check_files(list(paths.values()), load_settings(), today=date(2026, 11, 29))
     return dict(zip(paths, results, strict=True))
@@ -221,4 +341,12 @@ def test_a_missing_sheet_is_named_missing_not_reported_as_totals_that_do_not_add
     assert any(f.rule_id == "bao_cao.thieu_trang" and f.value == "to_chuc_co_so" for f in outcome.findings), rules
     assert "tong_hop.matches_detail" not in rules
     assert "chi_bo.thuoc_tccsd" not in rules
+    assert outcome.outcome == "rejected"
+
+
+def test_an_x_in_a_required_count_is_named_by_validation(outcomes):
+    outcome = outcomes["x_in_required"]
+    named = [f for f in outcome.findings if f.field == "members_probationary" and f.value == "x"]
+    assert named, [(f.rule_id, f.field, f.value) for f in outcome.findings]
+    assert all(f.severity == "error" and f.sheet == "to_chuc_co_so" and f.sheet_row == 2 for f in named)
     assert outcome.outcome == "rejected"
