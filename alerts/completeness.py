@@ -10,11 +10,12 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Final
 
 import duckdb
 
+from alerts.chart import stacked_bars
 from chibo.config import Settings
 from units.admin_units import resolve_province
 
@@ -95,6 +96,152 @@ def missing_and_late(
     missing = [row for row in statuses if row.status in (MISSING, NOT_ACCEPTED)]
     late = [row for row in statuses if row.status == LATE]
     return missing, late
+
+
+def season_years(settings: Settings, today: date) -> list[int]:
+    """The report years in their reporting season on ``today``: tracked (a finished year, whose committees are
+    expected), from the end of the year until the last reminder after its deadline (15/01 + 30 days by default)."""
+    completeness = settings.completeness
+    last_reminder = max(completeness.reminder_days_after, default=0)
+    return [
+        year
+        for year in completeness.tracked_years(today)
+        if today <= completeness.deadline_for(year) + timedelta(days=last_reminder)
+    ]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a province's committees are with a report year, as of a day: expected, sent, accepted."""
+
+    report_year: int
+    deadline: date
+    expected: int
+    received: int  # committees that sent at least one report (accepted, rejected or held)
+    accepted: int  # committees with an accepted report
+
+    @property
+    def not_accepted(self) -> int:
+        return self.received - self.accepted
+
+    @property
+    def missing(self) -> int:
+        return self.expected - self.received
+
+    def counts(self) -> tuple[int, int, int]:
+        """Accepted, sent but not accepted, not sent: the parts of ``expected``, in the chart's order."""
+        return self.accepted, self.not_accepted, self.missing
+
+
+def progress_of(
+    connection: duckdb.DuckDBPyConnection, province: str, report_year: int, deadline: date, today: date
+) -> Progress | None:
+    """The province's progress for the year as of ``today`` (``marts.fct_reporting_status``: a report received or
+    accepted after that day does not count yet); None when no committee is expected or the mart is not built."""
+    if not reporting_status_built(connection):
+        return None
+    [(expected, received, accepted)] = connection.execute(
+        """
+        SELECT count(*),
+               count(*) FILTER (WHERE first_received_on <= ?),
+               count(*) FILTER (WHERE first_accepted_on <= ?)
+        FROM marts.fct_reporting_status WHERE province_code = ? AND report_year = ?
+        """,
+        [today, today, _province_code(province, report_year), report_year],
+    ).fetchall()
+    if not expected:
+        return None
+    return Progress(report_year, deadline, int(expected), int(received), int(accepted))
+
+
+def progress_sentence(progress: Progress, today: date) -> str:
+    """'Báo cáo năm 2025: 87/99 đơn vị đã nộp, 80 đã được tiếp nhận (hạn 15/01/2026, còn 7 ngày).'"""
+    accepted = (
+        "tất cả đã được tiếp nhận"
+        if progress.accepted == progress.received
+        else f"{progress.accepted} đã được tiếp nhận"
+    )
+    sent = f"{progress.received}/{progress.expected} đơn vị đã nộp"
+    said = f"{sent}, {accepted}" if progress.received else sent
+    return f"Báo cáo năm {progress.report_year}: {said} ({deadline_phrase(progress.deadline, today)})."
+
+
+# The chart's colours, and the legend's words for them (the HTML says the figures; the picture only shows them).
+ACCEPTED_COLOUR: Final = (46, 125, 50)
+NOT_ACCEPTED_COLOUR: Final = (230, 81, 0)
+MISSING_COLOUR: Final = (189, 189, 189)
+
+
+def progress_legend(progress: Progress) -> list[tuple[tuple[int, int, int], str]]:
+    """Each part of a progress bar with its colour, in the bar's order."""
+    return [
+        (ACCEPTED_COLOUR, f"đã được tiếp nhận: {progress.accepted}"),
+        (NOT_ACCEPTED_COLOUR, f"đã nộp, chưa được chấp nhận: {progress.not_accepted}"),
+        (MISSING_COLOUR, f"chưa nộp: {progress.missing}"),
+    ]
+
+
+PROGRESS_HEADING: Final = "Tiến độ nộp báo cáo"
+
+
+def progress_text(progresses: Sequence[Progress], today: date) -> str:
+    """The digest's first lines in the reporting season (plain text)."""
+    return "\n".join(f"{PROGRESS_HEADING}. {progress_sentence(p, today)}" for p in progresses)
+
+
+def progress_chart(progresses: Sequence[Progress]) -> bytes:
+    """A PNG: one bar per report year, accepted, sent but not accepted, and not sent, in the legend's colours."""
+    return stacked_bars([(progress_segments(p), p.expected) for p in progresses])
+
+
+def progress_segments(progress: Progress) -> list[tuple[int, tuple[int, int, int]]]:
+    return [(count, colour) for (colour, _), count in zip(progress_legend(progress), progress.counts(), strict=True)]
+
+
+def _swatch(colour: tuple[int, int, int]) -> str:
+    red, green, blue = colour
+    return (
+        f'<span style="display:inline-block;width:12px;height:12px;background:rgb({red},{green},{blue});'
+        'margin-right:4px;vertical-align:middle"></span>'
+    )
+
+
+def progress_html(progresses: Sequence[Progress], today: date, chart_cid: str | None) -> str:
+    """The same lines in HTML, with the chart (``cid:`` ``chart_cid``, an image part of the message) and its legend
+    under them; the picture has the sentences as alternative text."""
+    escape = html.escape
+    parts = [
+        f'<p id="tien-do" style="margin:0 0 8px;font-size:17px"><b>{escape(PROGRESS_HEADING)}.</b> '
+        + "<br>".join(escape(progress_sentence(p, today)) for p in progresses)
+        + "</p>"
+    ]
+    if chart_cid is not None:
+        alternative = " ".join(progress_sentence(p, today) for p in progresses)
+        parts.append(
+            f'<p style="margin:0 0 4px"><img src="cid:{escape(chart_cid)}" alt="{escape(alternative)}" '
+            'width="320" style="display:block;width:100%;max-width:320px;height:auto;border:0"></p>'
+        )
+        legend = (
+            progress_legend(progresses[0])
+            if len(progresses) == 1
+            else [(colour, label.split(":")[0]) for colour, label in progress_legend(progresses[0])]
+        )
+        years = (
+            ""
+            if len(progresses) == 1
+            else (
+                '<span style="display:block">Mỗi thanh một năm báo cáo: '
+                + ", ".join(str(p.report_year) for p in progresses)
+                + ".</span>"
+            )
+        )
+        parts.append(
+            '<p style="margin:0 0 12px;font-size:14px;color:#444">'
+            + years
+            + " ".join(f'<span style="white-space:nowrap">{_swatch(c)}{escape(label)}</span>' for c, label in legend)
+            + "</p>"
+        )
+    return "\n".join(parts)
 
 
 def reminder_due(settings: Settings, today: date) -> list[int]:

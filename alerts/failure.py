@@ -18,7 +18,7 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from pathlib import Path
 
-from alerts.mailer import SmtpConnection, send_messages
+from alerts.mailer import SmtpConnection, send_messages, stamp
 from chibo.config import REPO_ROOT, Settings
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def failed_night_message(
     """multipart/alternative, plain text then HTML, like the digests (compat32 classes: see alerts.digest)."""
     message = MIMEMultipart("alternative")
     message["Subject"] = " ".join(failed_night_subject(run_id).split())
-    message["From"] = mail_from
+    stamp(message, mail_from)
     message["To"] = ", ".join(operators)
     message.attach(MIMEText(failed_night_text(run_id, task_id, reason, error), "plain", "utf-8"))
     message.attach(MIMEText(failed_night_html(run_id, task_id, reason, error), "html", "utf-8"))

@@ -12,19 +12,41 @@ This module imports no Airflow: the caller passes the connection.
 
 from __future__ import annotations
 
+import email.utils
 import logging
 import smtplib
 import ssl
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from email.message import Message
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from chibo.errors import PermanentError, TransientError
 
 log = logging.getLogger(__name__)
 MAX_RETRY_DELAY = 300.0
+SENDER_NAME = "Hệ thống chibo"  # the display name when smtp.mail_from gives none
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def sender(mail_from: str) -> tuple[str, str]:
+    """(display name, address) of ``smtp.mail_from`` ("Ban Tổ chức Tỉnh ủy <chibo@example.org>" or a bare address)."""
+    name, address = email.utils.parseaddr(mail_from)
+    return " ".join(name.split()) or SENDER_NAME, address or mail_from.strip()
+
+
+def stamp(message: Message, mail_from: str, now: datetime | None = None) -> Message:
+    """Set the headers a mail client reads first: ``From`` with its Vietnamese display name as an RFC 2047 encoded
+    word (readable by every client, never raw UTF-8 in a header), ``Date`` (Vietnam time) and ``Message-ID`` in the
+    sender's domain."""
+    name, address = sender(mail_from)
+    message["From"] = email.utils.formataddr((name, address), charset="utf-8")
+    message["Date"] = email.utils.format_datetime(now or datetime.now(VIETNAM))
+    message["Message-ID"] = email.utils.make_msgid("chibo", domain=address.rpartition("@")[2] or "localhost")
+    return message
 
 
 class SmtpConnection(Protocol):

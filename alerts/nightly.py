@@ -9,14 +9,21 @@ from datetime import date
 import duckdb
 
 from alerts.completeness import (
+    Progress,
     completeness_section_html,
     completeness_section_text,
     expected_count,
     missing_and_late,
+    progress_chart,
+    progress_html,
+    progress_of,
+    progress_text,
     reminder_due,
+    season_years,
 )
 from alerts.digest import (
     Alert,
+    Lead,
     Section,
     already_said,
     compose_alerts,
@@ -62,6 +69,33 @@ def completeness_sections(
     return sections
 
 
+PROGRESS_CHART_ID = "tien-do@chibo"  # the chart's Content-ID in a digest
+
+
+def progress_lead(progresses: list[Progress], today: date) -> Lead:
+    """The progress a digest starts with, in text and HTML, with its chart as the message's inline picture."""
+    return Lead(
+        text=progress_text(progresses, today),
+        html=progress_html(progresses, today, PROGRESS_CHART_ID),
+        images=((PROGRESS_CHART_ID, progress_chart(progresses)),),
+    )
+
+
+def progress_leads(connection: duckdb.DuckDBPyConnection, settings: Settings, today: date) -> dict[str, Lead]:
+    """During the reporting season (``season_years``), each configured province's progress for the years in season."""
+    years = season_years(settings, today)
+    leads: dict[str, Lead] = {}
+    for province in settings.recipients:
+        progresses = [
+            found
+            for year in years
+            if (found := progress_of(connection, province, year, settings.completeness.deadline_for(year), today))
+        ]
+        if progresses:
+            leads[province] = progress_lead(progresses, today)
+    return leads
+
+
 def subject_part(report_year: int, missing: list, late: list) -> str:
     parts = [f"{len(missing)} đơn vị chưa có báo cáo năm {report_year} được tiếp nhận"] if missing else []
     parts += [f"{len(late)} đơn vị gửi muộn"] if late else []
@@ -75,7 +109,8 @@ def digests_to_send(settings: Settings, today: date, night: str) -> list[Alert]:
         held = unsent_held(connection)
         sections = completeness_sections(connection, settings, today)
         submitters = unsent_submitter_reports(connection) if settings.copy_submitter else []
-    return compose_alerts(settings, reports, night, sections, held, submitters)
+        leads = progress_leads(connection, settings, today)
+    return compose_alerts(settings, reports, night, sections, held, submitters, leads)
 
 
 def mark_sent(settings: Settings, digests: list[Alert], run_id: str) -> None:

@@ -80,6 +80,8 @@ def _type_rule(sheet: Sheet, field_: Field, contract: Contract) -> Rule | None:
         )
     else:
         return None
+    # An optional date or e-mail that cannot be read is worth a warning, never a rejection (decimals are figures).
+    optional = not field_.required and field_.type in {"date", "email"}
     return Rule(
         rule_id=f"{sheet.name}.{field_.name}.dinh_dang",
         kind="regex",
@@ -87,6 +89,7 @@ def _type_rule(sheet: Sheet, field_: Field, contract: Contract) -> Rule | None:
         message=f"«{{value}}» ở «{header}» không phải {what} hợp lệ.",
         fix=f"Ghi đúng {what}.",
         origin=f"{header}: format of type {field_.type}",
+        severity="warning" if optional else "error",
         **base,
     )
 
@@ -419,7 +422,8 @@ def party_rules() -> list[Rule]:
             "members_total",
             "grassroots_branch_under_30",
             "warning",
-            "Chi bộ cơ sở có {members_total} đảng viên (từ 30 trở lên).",
+            "Chi bộ cơ sở có {members_total} đảng viên: từ 30 đảng viên trở lên thường đã lập đảng bộ cơ sở. "
+            "Số liệu vẫn có thể đúng nếu việc thành lập đảng bộ cơ sở đang được xem xét.",
             "Đề nghị xem xét thành lập đảng bộ cơ sở, hoặc kiểm tra lại số liệu.",
             "a chi bộ cơ sở with 30 or more members is usually a đảng bộ cơ sở",
             "Điều lệ Đảng và hướng dẫn thi hành (đảng bộ cơ sở thường có từ 30 đảng viên)",
@@ -539,9 +543,10 @@ def history_rules() -> list[Rule]:
                 kind="is_true",
                 severity="warning",
                 params={"column": f"{metric}_typical"},
-                message=f"{label} năm nay là {{{metric}_value}}, khác thường so với các năm trước của chính đảng bộ "
-                f"(trung vị {{{metric}_median}}; điểm z hiệu chỉnh {{{metric}_z}} ≥ 3,5).",
-                fix="Đề nghị kiểm tra lại số liệu; nếu đúng, ghi chú lý do biến động.",
+                message=f"{label} năm nay là {{{metric}_value}}, khác xa mức thường thấy của chính đảng bộ này "
+                f"trong các năm trước (thường khoảng {{{metric}_median}}). Số liệu vẫn có thể đúng, chẳng hạn khi "
+                "đảng bộ được sáp nhập, chia tách, nhận hoặc chuyển đi nhiều tổ chức đảng trong năm.",
+                fix="Đề nghị kiểm tra lại số liệu; nếu đúng, ghi chú lý do biến động (ví dụ: sáp nhập, chia tách).",
                 origin=f"{metric}: modified z-score 0.6745·|x − median| / MAD over the committee's own history ≥ 3.5 "
                 "(no flag when MAD is 0 or with fewer than 3 earlier years)",
                 regulation="Phát hiện giá trị bất thường (như DHIS2)",

@@ -15,8 +15,11 @@ import yaml
 from chibo.config import DEFAULT_CONFIG_PATH, Settings
 from chibo.local_airflow import run_night
 from chibo.smtp_sink import airflow_smtp_connection
+from contract.model import load_contract
 from demo.samples import UNREADABLE_FILE_NAME, write_sample_inbox
 from warehouse.raw import connect, ensure_schema, insert_rows
+
+TONG_HOP_TITLE = next(sheet.title for sheet in load_contract().sheets if sheet.name == "tong_hop")
 
 VIETNAM = timezone(timedelta(hours=7))
 MISTYPED_ID = "0000000000000000"
@@ -81,7 +84,8 @@ def test_a_failing_dbt_test_still_sends_the_rejection_digest_and_fails_the_night
     [dien_bien] = by_recipient[("to-chuc@dienbien.example.org",)]
     assert "1 báo cáo bị từ chối" in dien_bien["Subject"]
     assert "Đảng bộ huyện Mường Nhé — năm 2016" in body(dien_bien)
-    assert "trang tong_hop, dòng 5" in body(dien_bien)
+    # sheets are named by their titles in the contract, never by their ids
+    assert f"trang «{TONG_HOP_TITLE}», dòng 5" in body(dien_bien)
 
     operators = {m["Subject"]: m for m in by_recipient[tuple(settings.operators)]}
     [notice] = [m for subject, m in operators.items() if subject.startswith("[chibo] Lần tổng hợp đêm")]

@@ -11,8 +11,11 @@ import pytest
 from chibo.config import Settings
 from chibo.local_airflow import run_night
 from chibo.smtp_sink import airflow_smtp_connection
+from contract.model import load_contract
 from demo.samples import UNREADABLE_FILE_NAME, write_sample_inbox
 from warehouse.raw import connect
+
+TONG_HOP_TITLE = next(sheet.title for sheet in load_contract().sheets if sheet.name == "tong_hop")
 
 MARTS = [
     "dim_committee",
@@ -100,7 +103,8 @@ def test_nightly_consolidation_end_to_end(settings: Settings, night):
     body = html_text(dien_bien)
     assert "Đảng bộ huyện Mường Nhé — năm 2016" in body
     assert "dien-bien_muong-nhe_2016.xlsx" in body
-    assert "trang tong_hop, dòng 5" in body
+    # sheets are named by their titles in the contract, never by their ids
+    assert f"trang «{TONG_HOP_TITLE}», dòng 5" in body
     assert "trong trang tổng hợp là 141, nhưng cộng từ các trang chi tiết được 140" in body
     assert "khác số chính thức + dự bị" in body
     operators = html_text(by_recipient[("van-hanh@chibo.example.org",)])
