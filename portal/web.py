@@ -459,6 +459,21 @@ def create_app(settings: Settings, warm: bool = True) -> FastAPI:
         context = await asyncio.to_thread(province_context, request, viewer, province_code, nam)
         return JSONResponse(jsonable({key: context[key] for key in ("dashboard", "lock", "report_year")}))
 
+    @app.get("/tinh/{province_code}/{report_year}/bao-cao-tong-hop.xlsx")
+    async def province_report_file(request: Request, province_code: str, report_year: int) -> Response:
+        """The province's consolidated report for the year (restated onto today's province), as the official form:
+        for the province's own staff only."""
+        viewer, _ = viewer_of(request)
+        if viewer.role != "staff" or not security.sees_province(viewer, province_code):
+            raise forbidden()
+        content = await asyncio.to_thread(consolidated_report, settings, province_code, report_year)
+        name = f"bao-cao-tong-hop_{province_code}_{report_year}.xlsx"
+        return Response(
+            content,
+            media_type=TEMPLATE_MEDIA_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+        )
+
     @app.post("/tinh/{province_code}/{report_year}/chot")
     async def lock_year(
         request: Request, province_code: str, report_year: int, csrf_token: str = Form(""), comment: str = Form("")
@@ -750,6 +765,22 @@ def blank_template(settings: Settings) -> Path:
             path.parent.mkdir(parents=True, exist_ok=True)
             write_xlsx(path)
     return path
+
+
+def consolidated_report(settings: Settings, province_code: str, report_year: int) -> bytes:
+    """``chibo export``'s form of a current province and year, from the published snapshot's marts."""
+    from warehouse.export import NothingToExport, write_province_form
+
+    with snapshot(settings) as connection, tempfile.TemporaryDirectory(prefix="chibo-export-") as folder:
+        if connection is None:
+            raise HTTPException(503, NOTHING_PUBLISHED)
+        try:
+            path = write_province_form(
+                connection, province_code, report_year, "restated", Path(folder) / "form.xlsx", "main"
+            )
+        except NothingToExport as error:
+            raise HTTPException(404, f"Chưa có số liệu năm {report_year} của tỉnh để tổng hợp.") from error
+        return path.read_bytes()
 
 
 class snapshot:  # noqa: N801 - used as a context manager, like open()

@@ -4,7 +4,7 @@ from openpyxl import load_workbook
 
 from chibo.format_docs import DOC_PATH, render
 from contract.model import fold, load_contract, raw_columns
-from contract.workbook import KEY_HEADER, write_xlsx
+from contract.workbook import HEADER_ROW, INSTRUCTIONS_SHEET, KEY_HEADER, LISTS_SHEET, write_xlsx
 
 
 def test_names_are_unique_snake_case_within_each_sheet():
@@ -27,14 +27,14 @@ def test_spellings_do_not_collide_within_a_sheet():
 def test_template_has_every_sheet_and_header_of_the_contract(tmp_path: Path):
     workbook = load_workbook(write_xlsx(tmp_path / "mau.xlsx"))
     contract = load_contract()
-    assert workbook.sheetnames == [s.name for s in contract.sheets]
+    assert workbook.sheetnames == [INSTRUCTIONS_SHEET, *(s.title for s in contract.sheets), LISTS_SHEET]
     for sheet in contract.sheets:
-        rows = list(workbook[sheet.name].iter_rows(values_only=True))
+        rows = list(workbook[sheet.title].iter_rows(min_row=HEADER_ROW, values_only=True))
         if sheet.layout == "table":
             assert list(rows[0]) == [f.header for f in sheet.fields]
         else:
             assert rows[0][0] == KEY_HEADER
-            assert [r[0] for r in rows[1:]] == [f.header for f in sheet.fields]
+            assert [r[0] for r in rows[1 : 1 + len(sheet.fields)]] == [f.header for f in sheet.fields]
 
 
 def test_grade_columns_keep_the_label_as_reported():
