@@ -50,6 +50,8 @@ HAND_WRITTEN_DOCS = (
     "docs/legacy-encodings.md",
     "docs/history-generator.md",
     "docs/benchmarks.md",
+    "docs/portal.md",
+    "docs/official-forms.md",
 )  # docs/data-quality.md and docs/submission-format.md are generated (and tested against their generators)
 
 # The shipped product, in the order of the package map in docs/architecture.md.
