@@ -58,12 +58,17 @@ class Grade(EnumValue):
 
 @dataclass(frozen=True)
 class DetailAggregate:
-    """How a tong_hop total is recomputed from the detail sheets."""
+    """How a tong_hop total is recomputed from the detail sheets.
+
+    ``where``: rows whose field holds this value; ``any_of``: rows where at least one of these fields is
+    given (a text filled in, a yes/no answered yes), e.g. a village with its own branch or a joint one.
+    """
 
     sheet: str
-    aggregate: Literal["count", "sum", "count_with_branch"]
+    aggregate: Literal["count", "sum"]
     column: str | None = None
     where: dict[str, str] = field(default_factory=dict)
+    any_of: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -159,6 +164,15 @@ class Contract:
         return ()
 
     @property
+    def village_branch_fields(self) -> tuple[str, ...]:
+        """The thon_ban fields of which one given means the village has a branch (its own or a joint one):
+        the ``any_of`` of the ``tong_hop`` total of villages with a branch."""
+        detail = self.sheet("tong_hop").field("villages_with_branch").detail
+        if detail is None or not detail.any_of:
+            raise ValueError("tong_hop.villages_with_branch must declare detail.any_of")
+        return detail.any_of
+
+    @property
     def aggregate_sheets(self) -> tuple[str, ...]:
         return ("thong_tin", "tong_hop")
 
@@ -174,7 +188,7 @@ def _field(raw: dict[str, Any]) -> Field:
         aliases=tuple(raw.get("aliases", ())),
         unit=raw.get("unit"),
         allowed=raw.get("allowed"),
-        detail=DetailAggregate(**detail) if detail else None,
+        detail=DetailAggregate(**{**detail, "any_of": tuple(detail.get("any_of", ()))}) if detail else None,
         part_of=raw.get("part_of"),
         at_most=raw.get("at_most"),
     )

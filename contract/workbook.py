@@ -365,7 +365,7 @@ def _key_value_template(worksheet: Any, contract: Contract, sheet: Sheet) -> Non
 
 def detail_formula(contract: Contract, detail: DetailAggregate) -> str:
     """A tong_hop total as a spreadsheet formula over its detail sheet, from the contract's declaration
-    (count / sum / count_with_branch, with ``where``), as dbt's ``detail_aggregate`` macro computes it."""
+    (count / sum, with ``where`` and ``any_of``), as dbt's ``detail_aggregate`` macro computes it."""
     sheet = contract.sheet(detail.sheet)
 
     def column(field_name: str) -> str:
@@ -379,10 +379,17 @@ def detail_formula(contract: Contract, detail: DetailAggregate) -> str:
         if not detail.where:
             return f"SUM({column(detail.column)})"
         return f"SUMPRODUCT({'*'.join(conditions)}*{column(detail.column)})"
-    if detail.aggregate == "count_with_branch":
-        with_branch = f'((({column("branch_code")}<>"")+({column("joint_branch")}="{BOOLEAN_LABELS[0]}"))>0)'
-        conditions.append(with_branch)
+    if detail.any_of:
+        given = "+".join(_given(sheet.field(name), column(name)) for name in detail.any_of)
+        conditions.append(f"(({given})>0)")
     return f"SUMPRODUCT({'*'.join(conditions)})"
+
+
+def _given(field_: Field, cells: str) -> str:
+    """Cells holding a value: a yes/no answered yes, anything else filled in (``any_of``)."""
+    if field_.type == "boolean":
+        return f'({cells}="{BOOLEAN_LABELS[0]}")'
+    return f'({cells}<>"")'
 
 
 def _condition(contract: Contract, sheet: Sheet, field_name: str, wanted: str, cells: str) -> str:

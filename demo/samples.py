@@ -499,11 +499,10 @@ def totals_from_details(report: Mapping[str, Any]) -> Row:
             row
             for row in report.get(detail.sheet, ())
             if all(canonical(column, row.get(column)) == wanted for column, wanted in detail.where.items())
+            and (not detail.any_of or any(row.get(name) not in (None, "", NO) for name in detail.any_of))
         ]
         if detail.aggregate == "sum":
             totals[summary.name] = sum(row.get(detail.column) or 0 for row in rows)
-        elif detail.aggregate == "count_with_branch":
-            totals[summary.name] = sum(1 for row in rows if row.get("branch_code") or row.get("joint_branch") == YES)
         else:
             totals[summary.name] = len(rows)
     return totals

@@ -184,11 +184,16 @@ def branch_rule_checks(contract: Contract, branches: pd.DataFrame, years: Mappin
     return frame.drop(columns="_rule")
 
 
-def village_checks(villages: pd.DataFrame) -> pd.DataFrame:
-    """A village with members should have its own branch or share a joint one."""
+def given(series: pd.Series) -> pd.Series:
+    """Cells holding a value (canonical raw text): filled in, and not a yes/no answered no."""
+    return series.notna() & ~series.isin(["", "false"])
+
+
+def village_checks(contract: Contract, villages: pd.DataFrame) -> pd.DataFrame:
+    """A village with members should have its own branch or share a joint one (contract.village_branch_fields)."""
     frame = villages.copy()
     members = as_number(frame["members"])
-    served = frame["branch_code"].notna() | (frame["joint_branch"] == "true")
+    served = pd.concat([given(frame[name]) for name in contract.village_branch_fields], axis=1).any(axis=1)
     frame["village_served"] = (served | (members == 0)).where(members.notna())
     return frame
 
@@ -375,7 +380,7 @@ def build_frames(
         "tong_hop": summary_wide,
         "to_chuc_co_so": party_rule_checks(contract, organisations, years),
         "chi_bo": branch_rule_checks(contract, branch_checks(frames["chi_bo"], frames["to_chuc_co_so"]), years),
-        "thon_ban": village_checks(frames["thon_ban"]),
+        "thon_ban": village_checks(contract, frames["thon_ban"]),
         "tong_hop_kinds": summary_kinds(summary_wide),
         "tong_hop_parts": breakdown_checks(contract, summary_wide),
         "sheets_present": sheets_present,

@@ -53,6 +53,7 @@ REFERENCE_COLUMNS: Final[dict[str, dict[str, str]]] = {
         "detail_column": "VARCHAR",
         "detail_where_field": "VARCHAR",
         "detail_where_value": "VARCHAR",
+        "detail_any_of": "VARCHAR",  # comma-separated field names
     },
     "ref_eras": {
         "era": "VARCHAR",
@@ -111,6 +112,7 @@ def contract_field_rows(contract: Contract) -> list[tuple[object, ...]]:
                     detail.column if detail else None,
                     where_field,
                     where_value,
+                    ",".join(detail.any_of) if detail and detail.any_of else None,
                 )
             )
     return rows

@@ -33,7 +33,7 @@ final as (
 
     select
         {{ surrogate_key(['committee_key', 'report_year', 'commune', 'village_name']) }} as village_year_id,
-        (branch_code is not null or coalesce(joint_branch, false)) as has_branch,
+        {{ any_given(contract_detail_any_of('tong_hop', 'villages_with_branch')) }} as has_branch,
         members = 0 as has_no_members,
         *
     from joined
