@@ -757,13 +757,13 @@ _template_lock = threading.Lock()
 
 def blank_template(settings: Settings) -> Path:
     """The blank report template (``chibo template``), written once into the portal's folder."""
-    from contract.workbook import write_xlsx
+    from warehouse.export import write_template
 
     path = uploads.portal_folder(settings) / "mau_bao_cao.xlsx"
     with _template_lock:
         if not path.is_file():
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_xlsx(path)
+            write_template(path)
     return path
 
 
