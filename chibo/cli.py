@@ -1,6 +1,7 @@
-"""The ``chibo`` command: template, validate, history, sample, run, init.
+"""The ``chibo`` command: template, validate, history, sample, run, export, init, serve, account.
 
-Messages for staff and submitters are in Vietnamese; logs are in English.
+Messages, help and argument descriptions are in Vietnamese (the options keep their English names); logs are in
+English. A command that cannot start (a missing file, a setting) says why in a sentence and exits 2.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ import contextlib
 import logging
 import os
 import sys
+import time
+import typing
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 
 from chibo.config import Settings, load_settings
@@ -22,7 +26,7 @@ EXIT_READY, EXIT_REFUSED = 0, 2  # chibo init; any command that cannot start say
 PROVINCE_YEAR_COLUMNS = [
     ("province", "Tỉnh"),
     ("report_year", "Năm"),
-    ("committees_reporting", "Đơn vị"),
+    ("committees_of_expected", "Đơn vị/phải BC"),
     ("orgs_total", "TCCSĐ"),
     ("orgs_party_committee", "ĐBCS"),
     ("orgs_grassroots_branch", "CBCS"),
@@ -36,15 +40,48 @@ PROVINCE_YEAR_COLUMNS = [
     ("villages_total", "Tổng thôn"),
     ("pct_village_branches_with_committee", "% CB thôn có chi ủy"),
 ]
+# Columns of the totals table computed from the mart's: how many of the expected committees the total includes.
+PROVINCE_YEAR_EXPRESSIONS = {
+    "committees_of_expected": "committees_expected_reporting || '/' || coalesce(committees_expected::varchar, '?')",
+}
+
+
+class MissingFile(ChiboError):
+    """A file named on the command line that is not there."""
+
+
+def existing_file(name: str) -> Path:
+    """The path of a file the command reads; ``MissingFile`` (said in Vietnamese, exit 2) when it is not there."""
+    path = Path(name)
+    if not path.exists() and not path.is_symlink():
+        folder = path.parent if str(path.parent) not in ("", ".") else Path.cwd()
+        where = "" if folder.is_dir() else f" (thư mục {folder} cũng không có)"
+        raise MissingFile(f"Không có tệp {path}{where}. Kiểm tra lại tên tệp và đường dẫn.")
+    return path
+
+
+def output_file(name: str) -> Path:
+    """The path of a file the command writes; ``MissingFile`` when the folder it goes in is not there."""
+    path = Path(name)
+    if not path.parent.is_dir():
+        raise MissingFile(f"Không có thư mục {path.parent} để ghi tệp {path.name}. Tạo thư mục đó hoặc chọn nơi khác.")
+    return path
+
+
+def version() -> str:
+    try:
+        return metadata.version("chibo")
+    except metadata.PackageNotFoundError:
+        return "chưa cài đặt (chạy từ mã nguồn)"
 
 
 # ------------------------------------------------------------------ template
 
 
 def command_template(args: argparse.Namespace) -> int:
-    from contract.workbook import write_xlsx
+    from warehouse.export import write_template
 
-    path = write_xlsx(Path(args.output))
+    path = write_template(output_file(args.output))
     print(f"Đã tạo mẫu báo cáo trống: {path}")
     return EXIT_ACCEPTED
 
@@ -76,35 +113,26 @@ def where_of(finding) -> str:  # noqa: ANN001 - expectations.runner.Finding, imp
 
 
 def command_validate(args: argparse.Namespace) -> int:
-    """The night's own intake and validation on this one file, in a scratch warehouse (pipeline.check)."""
+    """The night's own intake and validation on this one file, in a scratch warehouse (pipeline.check): the verdict
+    and the findings first; how the file was read (the column mapping) only with ``--verbose``."""
     from contract.model import load_contract
     from expectations.rules import UNREADABLE_RULE
     from pipeline.check import check_file
     from reading.reader import UnreadableReport, read_report
 
-    path = Path(args.file)
-    if not path.exists() and not path.is_symlink():
-        print(f"KHÔNG MỞ ĐƯỢC TỆP {path}: không có tệp này.")
-        return EXIT_UNREADABLE
+    path = existing_file(args.file)
+    warehouse = existing_file(args.warehouse) if args.warehouse else None
     settings = load_settings()
-    outcome = check_file(path, settings, warehouse=Path(args.warehouse) if args.warehouse else None)
+    outcome = check_file(path, settings, warehouse=warehouse)
     unreadable = [f for f in outcome.findings if f.rule_id == UNREADABLE_RULE.rule_id]
     if unreadable:
         print(f"KHÔNG ĐỌC ĐƯỢC TỆP {path.name}: {unreadable[0].message}")
         return EXIT_UNREADABLE
-    with contextlib.suppress(UnreadableReport, OSError):  # how intake read it: same reader, contract and limits
-        print("\n".join(describe_reading(read_report(path, load_contract(), settings.limits))))
-    print()
+    errors = [f for f in outcome.findings if f.severity == "error"]
     warnings = [f for f in outcome.findings if f.severity == "warning"]
-    if warnings:
-        print(f"Cần kiểm tra lại ({len(warnings)} cảnh báo, không làm báo cáo bị từ chối):")
-        for finding in warnings:
-            print(f"  - {where_of(finding)}: {finding.message} {finding.fix}")
     if outcome.outcome == "accepted":
         print("KẾT QUẢ: báo cáo HỢP LỆ, sẽ được tiếp nhận.")
-        return EXIT_ACCEPTED
-    errors = [f for f in outcome.findings if f.severity == "error"]
-    if outcome.outcome == "held":
+    elif outcome.outcome == "held":
         print(
             "KẾT QUẢ: báo cáo ĐƯỢC GIỮ LẠI — hệ thống chưa kiểm tra xong do lỗi kỹ thuật, không phải do lỗi "
             "của báo cáo:"
@@ -113,7 +141,18 @@ def command_validate(args: argparse.Namespace) -> int:
         print(f"KẾT QUẢ: báo cáo BỊ TỪ CHỐI — {len(errors)} lỗi cần sửa:")
     for finding in errors:
         print(f"  - {where_of(finding)}: {finding.message} Cách sửa: {finding.fix}")
-    return EXIT_REJECTED
+    if warnings:
+        print(f"Cần kiểm tra lại ({len(warnings)} cảnh báo, không làm báo cáo bị từ chối):")
+        for finding in warnings:
+            print(f"  - {where_of(finding)}: {finding.message} {finding.fix}")
+    if args.verbose:
+        with contextlib.suppress(UnreadableReport, OSError):  # how intake read it: same reader, contract and limits
+            print()
+            print("Cách đọc tệp:")
+            print("\n".join(describe_reading(read_report(path, load_contract(), settings.limits))))
+    else:
+        print("(Thêm --verbose để xem từng cột của tệp được đọc thành chỉ tiêu nào.)")
+    return EXIT_ACCEPTED if outcome.outcome == "accepted" else EXIT_REJECTED
 
 
 # ------------------------------------------------------------------ sample and run
@@ -150,7 +189,7 @@ def format_table(columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[obj
 def province_year_totals(settings: Settings) -> str:
     from warehouse.raw import connect
 
-    columns = ", ".join(name for name, _ in PROVINCE_YEAR_COLUMNS)
+    columns = ", ".join(PROVINCE_YEAR_EXPRESSIONS.get(name, name) for name, _ in PROVINCE_YEAR_COLUMNS)
     with connect(settings.warehouse, read_only=True) as connection:
         rows = connection.execute(
             f"SELECT {columns} FROM marts.fct_province_year ORDER BY province, report_year"
@@ -175,15 +214,32 @@ def command_run(args: argparse.Namespace) -> int:
         if variable not in os.environ:
             os.environ[variable] = airflow_smtp_connection(port)
             print(f"Chưa cấu hình máy chủ thư: thư cảnh báo được nhận tại máy chủ SMTP cục bộ, lưu ở {outbox}")
-        from chibo.local_airflow import run_night
+        from chibo.local_airflow import run_night, seconds_vi
 
-        state = run_night(airflow_home, settings)
-    print(f"\nLần tổng hợp kết thúc: {state}")
+        started = time.monotonic()
+        print("Bắt đầu tổng hợp (từng bước của quy trình Airflow):", flush=True)
+        state = run_night(airflow_home, settings, progress=lambda line: print(line, flush=True))
+    verdict = "thành công" if state == "success" else f"không thành công ({state})"
+    print(f"\nKết thúc tổng hợp: {verdict}, sau {seconds_vi(time.monotonic() - started)}.")
     for received in handler.received:
         print(f"Đã gửi thư tới {', '.join(received.envelope_to)}: {received.message['Subject']}")
     print("\nSố liệu tổng hợp theo tỉnh và năm (marts.fct_province_year):")
     print(province_year_totals(settings))
     return EXIT_ACCEPTED if state == "success" else EXIT_REJECTED
+
+
+def command_export(args: argparse.Namespace) -> int:
+    """The province's consolidated report for a year, as the official form (warehouse.export)."""
+    out = output_file(args.out)
+    settings = load_settings()
+    from warehouse.export import province_unit, write_province_report
+
+    basis: typing.Literal["as_reported", "restated"] = "restated" if args.restated else "as_reported"
+    province = province_unit(args.province, args.year, basis).name  # an unknown code: said, exit 2
+    written = write_province_report(settings, args.province, args.year, basis, out)
+    said = "số liệu quy về 34 tỉnh hiện nay" if args.restated else "số liệu theo báo cáo của các đảng bộ"
+    print(f"Đã ghi báo cáo tổng hợp của {province} (mã {args.province}) năm {args.year}, {said}: {written or out}")
+    return EXIT_ACCEPTED
 
 
 def command_init(args: argparse.Namespace) -> int:
@@ -264,7 +320,7 @@ def command_account(args: argparse.Namespace) -> int:
     settings = load_settings()
     store.migrate(settings)
     if args.action == "import":
-        created, problems = accounts.import_file(settings, Path(args.file))
+        created, problems = accounts.import_file(settings, existing_file(args.file))
         print_created(created, problems)
         return EXIT_ACCEPTED if not problems else EXIT_REJECTED
     if args.action == "list":
@@ -274,7 +330,7 @@ def command_account(args: argparse.Namespace) -> int:
             scope = row["committee_key"] or row["province_code"] or "*"
             print(f"{row['username']}\t{row['role']}\t{scope}\t{row['email'] or ''}")
         return EXIT_ACCEPTED
-    password = Path(args.password_file).read_text(encoding="utf-8").strip() if args.password_file else None
+    password = existing_file(args.password_file).read_text(encoding="utf-8").strip() if args.password_file else None
     new = accounts.NewAccount(
         username=args.username, role=args.role, password=password, full_name=args.full_name,
         province=args.province, committee_name=args.committee, committee_code=args.committee_code,
@@ -311,64 +367,150 @@ def command_serve(args: argparse.Namespace) -> int:
     return EXIT_ACCEPTED
 
 
+class VietnameseHelpFormatter(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):  # noqa: ANN001, ANN201 - argparse's own signature
+        super().add_usage(usage, actions, groups, "cách dùng: " if prefix is None else prefix)
+
+
+# argparse's own messages for the mistakes people make most, in Vietnamese (the rest stay as argparse says them).
+ARGPARSE_MESSAGES = {
+    "the following arguments are required": "thiếu",
+    "unrecognized arguments": "không hiểu các đối số",
+    "invalid choice": "lựa chọn không hợp lệ",
+    "invalid int value": "không phải số nguyên",
+    "expected one argument": "cần một giá trị",
+    "(choose from": "(chọn một trong",
+    "argument ": "đối số ",
+}
+
+
+class VietnameseParser(argparse.ArgumentParser):
+    """argparse with its headings, usage line and common errors in Vietnamese."""
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 - argparse's signature
+        kwargs.setdefault("formatter_class", VietnameseHelpFormatter)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "đối số"
+        self._optionals.title = "tùy chọn"
+        self.add_argument("-h", "--help", action="help", help="in hướng dẫn này rồi thoát")
+
+    def error(self, message: str) -> typing.NoReturn:
+        for english, vietnamese in ARGPARSE_MESSAGES.items():
+            message = message.replace(english, vietnamese)
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_REFUSED, f"{self.prog}: lỗi: {message}\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="chibo", description="chibo: party-organisation statistics warehouse")
-    commands = root.add_subparsers(dest="command", required=True)
-    template = commands.add_parser("template", help="write the blank report template (.xlsx)")
-    template.add_argument("output")
+    root = VietnameseParser(
+        prog="chibo",
+        description="chibo: kho dữ liệu thống kê tổ chức cơ sở đảng, đảng viên — nhận, kiểm tra và tổng hợp báo "
+        "cáo năm của các đảng bộ.",
+        epilog="Mã thoát: 0 thành công, 1 báo cáo bị từ chối hoặc giữ lại, 2 không thực hiện được (thiếu tệp, sai "
+        "cấu hình…). Xem thêm: README.md.",
+    )
+    root.add_argument("--version", action="version", version=f"chibo {version()}", help="in phiên bản chibo rồi thoát")
+    commands = root.add_subparsers(dest="command", required=True, title="các lệnh", metavar="LỆNH")
+    template = commands.add_parser(
+        "template", help="ghi mẫu báo cáo trống (.xlsx) để phát cho các đảng bộ", description="Ghi mẫu báo cáo trống."
+    )
+    template.add_argument("output", metavar="TỆP_RA", help="tệp .xlsx sẽ ghi, ví dụ mau-bao-cao.xlsx")
     template.set_defaults(handler=command_template)
     validate = commands.add_parser(
-        "validate", help="check one report file as the night would: exit 0 accepted, 1 rejected or held, 2 unreadable"
+        "validate",
+        help="kiểm tra một tệp báo cáo như lần tổng hợp ban đêm: mã 0 hợp lệ, 1 bị từ chối hoặc giữ lại, 2 không "
+        "đọc được",
+        description="Kiểm tra một tệp báo cáo như lần tổng hợp ban đêm. In kết quả và các lỗi, cảnh báo trước; "
+        "cách đọc từng cột chỉ in khi có --verbose.",
     )
-    validate.add_argument("file")
+    validate.add_argument("file", metavar="TỆP", help="tệp báo cáo: .xlsx, .xlsm, .xls, .ods, .zip các tệp CSV")
     validate.add_argument(
-        "--warehouse", help="also check against the committee's accepted history in this warehouse (DuckDB file)"
+        "--warehouse",
+        metavar="KHO",
+        help="kiểm tra cả với số liệu các năm trước của đảng bộ trong kho dữ liệu này (tệp DuckDB; chỉ đọc bản sao)",
+    )
+    validate.add_argument(
+        "--verbose", action="store_true", help="in thêm cách đọc tệp: từng trang, từng cột ứng với chỉ tiêu nào"
     )
     validate.set_defaults(handler=command_validate)
-    sample = commands.add_parser("sample", help="write the sample inbox built from the published figures")
-    sample.add_argument("directory")
+    sample = commands.add_parser("sample", help="ghi hộp thư mẫu dựng từ số liệu đã công bố")
+    sample.add_argument("directory", metavar="THƯ_MỤC", help="thư mục sẽ ghi các tệp báo cáo mẫu")
     sample.set_defaults(handler=command_sample)
-    history = commands.add_parser("history", help="list every version of a committee's report for a year")
-    history.add_argument("committee", help="committee name or key, e.g. 'Mường Khương'")
-    history.add_argument("year", type=int)
+    history = commands.add_parser("history", help="liệt kê mọi lần gửi báo cáo của một đảng bộ trong một năm")
+    history.add_argument("committee", metavar="ĐẢNG_BỘ", help="tên hoặc mã đảng bộ, ví dụ 'Mường Khương'")
+    history.add_argument("year", metavar="NĂM", type=int, help="năm báo cáo, ví dụ 2023")
     history.set_defaults(handler=command_history)
-    run = commands.add_parser("run", help="run the nightly consolidation once, through Airflow")
-    run.add_argument("--sample", action="store_true", help="first put the sample reports into the inbox")
+    run = commands.add_parser(
+        "run",
+        help="chạy một lần tổng hợp ban đêm qua Airflow, in tiến độ từng bước, rồi in số liệu tỉnh theo năm",
+    )
+    run.add_argument("--sample", action="store_true", help="trước đó, đặt các báo cáo mẫu vào hộp thư")
     run.set_defaults(handler=command_run)
+    export = commands.add_parser(
+        "export",
+        help="ghi báo cáo tổng hợp của một tỉnh trong một năm theo biểu mẫu chính thức, để gửi Ban Thường vụ",
+    )
+    export.add_argument("--province", metavar="MÃ_TỈNH", required=True, help="mã tỉnh, ví dụ 15 (Lào Cai từ 2025)")
+    export.add_argument("--year", metavar="NĂM", type=int, required=True, help="năm báo cáo")
+    export.add_argument(
+        "--restated",
+        action="store_true",
+        help="số liệu quy về 34 tỉnh hiện nay (mặc định: theo số liệu báo cáo của tỉnh trong năm đó)",
+    )
+    export.add_argument("--out", metavar="TỆP_RA", required=True, help="tệp .xlsx sẽ ghi")
+    export.set_defaults(handler=command_export)
     init = commands.add_parser(
         "init",
-        help="prepare a deployment (folders, warehouse, Airflow metadata database, pool, SMTP connection, admin "
-        "password); idempotent: exit 0 ready, 2 refused with the reasons",
+        help="chuẩn bị hệ thống (thư mục, kho dữ liệu, cơ sở dữ liệu Airflow, pool, kết nối SMTP, mật khẩu quản "
+        "trị); chạy lại nhiều lần không sao: mã 0 sẵn sàng, 2 từ chối kèm lý do",
     )
     init.set_defaults(handler=command_init)
-    serve = commands.add_parser("serve", help="the Board's web portal (docs/portal.md)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve = commands.add_parser("serve", help="chạy cổng báo cáo trên web của Ban Tổ chức (docs/portal.md)")
+    serve.add_argument("--host", metavar="ĐỊA_CHỈ", default="127.0.0.1", help="địa chỉ lắng nghe (mặc định 127.0.0.1)")
+    serve.add_argument("--port", metavar="CỔNG", type=int, default=8000, help="cổng (mặc định 8000)")
     serve.add_argument(
         "--sample",
         action="store_true",
-        help="create the sample accounts (demo/portal_accounts.csv) when the portal has none",
+        help="tạo các tài khoản mẫu (demo/portal_accounts.csv) khi cổng chưa có tài khoản nào",
     )
-    serve.add_argument("--proxy", action="store_true", help="behind a reverse proxy: trust its X-Forwarded-For")
+    serve.add_argument(
+        "--proxy", action="store_true", help="chạy sau reverse proxy: tin tiêu đề X-Forwarded-For của proxy"
+    )
     serve.set_defaults(handler=command_serve)
-    account = commands.add_parser("account", help="create portal accounts")
-    actions = account.add_subparsers(dest="action", required=True)
-    add = actions.add_parser("add", help="one account; without --password-file a password is generated and shown")
-    add.add_argument("username")
-    add.add_argument("--role", required=True, choices=("submitter", "staff", "operator"))
-    add.add_argument("--province", help="the province (staff: as from 1 July 2025; submitter: as its reports say)")
-    add.add_argument(
-        "--committee", help="submitter: the committee's name as its reports say, e.g. 'Đảng bộ huyện Bảo Thắng'"
+    account = commands.add_parser("account", help="tạo và liệt kê tài khoản của cổng báo cáo")
+    actions = account.add_subparsers(dest="action", required=True, title="các thao tác", metavar="THAO_TÁC")
+    add = actions.add_parser(
+        "add", help="tạo một tài khoản; không có --password-file thì mật khẩu được tạo ngẫu nhiên và in ra một lần"
     )
-    add.add_argument("--committee-code")
-    add.add_argument("--year", type=int, help="submitter: a report year of the committee (its era)")
-    add.add_argument("--full-name")
-    add.add_argument("--email")
-    add.add_argument("--phone")
-    add.add_argument("--password-file", help="a file holding the password (never on the command line)")
-    imported = actions.add_parser("import", help="every account of a CSV file (a province at once)")
-    imported.add_argument("file")
-    actions.add_parser("list", help="the accounts")
+    add.add_argument("username", metavar="TÊN_ĐĂNG_NHẬP", help="tên đăng nhập")
+    add.add_argument(
+        "--role",
+        required=True,
+        choices=("submitter", "staff", "operator"),
+        help="vai trò: submitter (đơn vị gửi báo cáo), staff (cán bộ Ban Tổ chức tỉnh), operator (vận hành)",
+    )
+    add.add_argument(
+        "--province",
+        metavar="TỈNH",
+        help="tỉnh (staff: theo đơn vị hành chính từ 1/7/2025; submitter: như báo cáo ghi)",
+    )
+    add.add_argument(
+        "--committee", metavar="ĐẢNG_BỘ", help="submitter: tên đảng bộ như báo cáo ghi, ví dụ 'Đảng bộ huyện Bảo Thắng'"
+    )
+    add.add_argument("--committee-code", metavar="MÃ", help="submitter: mã đơn vị hành chính của đảng bộ")
+    add.add_argument(
+        "--year", metavar="NĂM", type=int, help="submitter: một năm báo cáo của đảng bộ (để biết thời kỳ hành chính)"
+    )
+    add.add_argument("--full-name", metavar="HỌ_TÊN", help="họ và tên")
+    add.add_argument("--email", metavar="THƯ", help="thư điện tử")
+    add.add_argument("--phone", metavar="SỐ", help="số điện thoại")
+    add.add_argument(
+        "--password-file", metavar="TỆP", help="tệp chứa mật khẩu (không bao giờ ghi mật khẩu trên dòng lệnh)"
+    )
+    imported = actions.add_parser("import", help="tạo mọi tài khoản trong một tệp CSV (cả một tỉnh một lần)")
+    imported.add_argument("file", metavar="TỆP_CSV", help="tệp CSV các tài khoản (mẫu: demo/portal_accounts.csv)")
+    actions.add_parser("list", help="liệt kê các tài khoản")
     account.set_defaults(handler=command_account)
     return root
 
@@ -380,6 +522,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except ChiboError as refused:  # said in words, never a traceback: a setting, a path, a missing connection …
         print(f"chibo {args.command}: {refused}", file=sys.stderr)
+        return EXIT_REFUSED
+    except FileNotFoundError as missing:  # a file named on the command line, found missing later than checked
+        print(f"chibo {args.command}: Không có tệp {missing.filename or missing}.", file=sys.stderr)
         return EXIT_REFUSED
 
 

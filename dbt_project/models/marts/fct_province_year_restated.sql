@@ -4,6 +4,9 @@
 -- same rule: a total is null when some committee cannot give that figure. restated_from lists the
 -- provinces as reported that were summed. A committee with no current province (restated_by =
 -- 'unmapped') keeps its reported province, with null province_key and province_code.
+-- committees_expected: how many committees of the current province's territory had to report that year (all
+-- the districts of the old provinces merged into it, to 2024), committees_expected_reporting how many this
+-- total includes.
 -- committees_approved and province_locked: the staff's approval of the reports summed (chốt số liệu, phê duyệt),
 -- as in fct_province_year.
 -- Incremental per province and year: a night rebuilds only the province-years whose submissions that count, or
@@ -27,7 +30,8 @@ restated as (
     select
         restated.*,
         counted.approval_state,
-        counted.province_locked
+        counted.province_locked,
+        {{ is_expected_committee('restated.committee_key', 'restated.report_year') }} as is_expected_committee
     from {{ ref('int_committee_year_totals__restated') }} as restated
     inner join counted
         on restated.submission_id = counted.submission_id
@@ -51,6 +55,16 @@ summed as (
 
 ),
 
+with_expected as (
+
+    select
+        *,
+        {{ committees_expected('summed.province_key', 'summed.report_year', 'current_province_key') }}
+            as committees_expected
+    from summed
+
+),
+
 final as (
 
     select
@@ -64,7 +78,7 @@ final as (
         {{ province_year_measures() }},
         committees_approved,
         province_locked
-    from summed
+    from with_expected
 
 )
 

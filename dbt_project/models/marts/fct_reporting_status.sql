@@ -2,6 +2,8 @@
 -- reporting rates per organisation unit. Status, judged on the first accepted submission:
 --   on_time                an accepted report received by the deadline
 --   late                   an accepted report, but received after the deadline
+--   from_history           an accepted report loaded with past years' reports (a history load, see
+--                          int_expected_committees__submissions): received after the deadline, but not sent late
 --   received_not_accepted  reports received, none accepted (rejected, or not yet validated)
 --   missing                nothing received for that unit and year
 
@@ -21,6 +23,7 @@ classified as (
             when not has_received then 'missing'
             when not has_accepted then 'received_not_accepted'
             when is_on_time then 'on_time'
+            when is_from_history then 'from_history'
             else 'late'
         end as status
     from expected_committees
