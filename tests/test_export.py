@@ -139,8 +139,7 @@ def test_a_committee_name_that_looks_like_a_formula_stays_text(tmp_path: Path):
         province,
         2025,
         "as_reported",
-        {"committees_reporting": 3, "members_total": 100, "orgs_total": 4},
-        4,
+        {"committees_expected_reporting": 3, "committees_expected": 4, "members_total": 100, "orgs_total": 4},
         tuple(Committee(name, "on_time") for name in HOSTILE_NAMES[:3]) + (Committee(HOSTILE_NAMES[3], "missing"),),
     )
     report, header, annex = province_form(found, date(2026, 1, 20))

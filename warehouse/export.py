@@ -58,17 +58,17 @@ class ProvinceFigures:
     year: int
     basis: Basis
     figures: dict[str, Any]  # the mart's row: column → value
-    expected_by_status: int  # fct_reporting_rate's expected committees, where the mart has no committees_expected
     committees: tuple[Committee, ...]
 
     @property
     def committees_reporting(self) -> int:
-        """Of the committees expected, how many the totals include (the mart's own count when it has one)."""
-        return int(self.figures.get("committees_expected_reporting", self.figures.get("committees_reporting")) or 0)
+        """Of the committees expected, how many the totals include (the mart's committees_expected_reporting)."""
+        return int(self.figures["committees_expected_reporting"] or 0)
 
     @property
     def committees_expected(self) -> int:
-        return int(self.figures.get("committees_expected") or self.expected_by_status)
+        """The committees that had to report (the mart's committees_expected)."""
+        return int(self.figures["committees_expected"] or 0)
 
 
 def current_province_names() -> tuple[str, ...]:
@@ -144,19 +144,13 @@ def province_figures(
     if row is None:
         raise NothingToExport(f"The marts have no {basis} figures for {unit.name} ({unit.code}) in {year}.")
     placeholders = ", ".join("?" for _ in codes)
-    [(expected,)] = connection.execute(
-        f"select coalesce(sum(expected), 0) from {schema}.fct_reporting_rate"
-        f" where province_code in ({placeholders}) and report_year = ?",
-        [*codes, year],
-    ).fetchall()
     committees = connection.execute(
         f"select unit_name, status from {schema}.fct_reporting_status"
         f" where province_code in ({placeholders}) and report_year = ? order by province_code, unit_code",
         [*codes, year],
     ).fetchall()
-    return ProvinceFigures(
-        unit, year, basis, row, int(expected), tuple(Committee(str(name), str(status)) for name, status in committees)
-    )
+    members = tuple(Committee(str(name), str(status)) for name, status in committees)
+    return ProvinceFigures(unit, year, basis, row, members)
 
 
 def reported_codes(current_code: str, year: int) -> list[str]:
