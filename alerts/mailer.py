@@ -22,14 +22,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from email.message import Message
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
+from chibo.config import VIETNAM
 from chibo.errors import PermanentError, TransientError
 
 log = logging.getLogger(__name__)
 MAX_RETRY_DELAY = 300.0
 SENDER_NAME = "Hệ thống chibo"  # the display name when smtp.mail_from gives none
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def sender(mail_from: str) -> tuple[str, str]:
